@@ -1,0 +1,5 @@
+import sys
+
+from gait.cli import main
+
+sys.exit(main())
