@@ -18,7 +18,6 @@ from ..errors import GaitError
 
 #: Sub-command modules, in the order ``gait --help`` lists them.
 COMMANDS: tuple[str, ...] = (
-    "info",
 )
 
 
