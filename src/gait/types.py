@@ -134,6 +134,8 @@ class Recording:
         info: RecordingInfo | None = None,
     ) -> "Recording":
         """A gap-free recording from uniformly sampled arrays."""
+        if not (float(fs_hz) > 0 and math.isfinite(float(fs_hz))):
+            raise SignalError(f"fs_hz must be a positive number, got {fs_hz}")
         acc = np.asarray(acc_m_s2, dtype=np.float64)
         n = len(acc)
         gyro = None if gyro_rad_s is None else np.asarray(gyro_rad_s, dtype=np.float64)
