@@ -1,0 +1,145 @@
+"""Bouts: runs of steps at a steady rhythm (pure, incremental).
+
+A *run* of steps grows while each new step follows the previous one within
+``min(bout_max_gap_factor * median interval, bout_max_gap_s)`` and no data gap lies between
+them. A run of ``bout_min_steps`` or more steps is a **bout**. The assembler is incremental:
+steps of a bout are released as soon as the run reaches ``bout_min_steps`` (then one by one),
+steps of a run that ends shorter are released with ``bout = -1`` when it ends, and a bout is
+released when it closes.
+
+Activity per step is ``run`` when the cadence is at least ``run_min_cadence_spm`` and the
+vertical acceleration before the step drops to ``-run_min_vertical_g * g`` or lower (a flight
+phase, where the body falls freely); otherwise ``walk``. A bout takes the majority (by time)
+of its steps' activities, and its direction the majority by time of its steps' directions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..types import Bout, Step
+from .cadence import bout_cadence_spm
+from .params import AnalysisParams
+
+G0 = 9.80665
+
+
+@dataclass(slots=True)
+class StepFeatures:
+    """What the detector measured about a step (internal; not part of the result)."""
+
+    period_s: float
+    amp_m_s2: float
+    vmin_m_s2: float
+
+
+class BoutAssembler:
+    """Group finalised steps (in time order) into bouts; see the module docstring."""
+
+    def __init__(self, params: AnalysisParams) -> None:
+        self.p = params
+        self._run: list[tuple[Step, StepFeatures]] = []
+        self._bout_id: int | None = None
+        self._next_id = 0
+        self._intervals: list[float] = []
+
+    # -- queries -------------------------------------------------------------------------
+    @property
+    def last_step_s(self) -> float | None:
+        return self._run[-1][0].t_s if self._run else None
+
+    def max_gap_s(self) -> float:
+        p = self.p
+        if self._intervals:
+            med = float(np.median(self._intervals[-16:]))
+        elif self._run:
+            med = self._run[-1][1].period_s
+        else:
+            return p.bout_max_gap_s
+        return min(p.bout_max_gap_factor * med, p.bout_max_gap_s)
+
+    @property
+    def current_bout(self) -> int | None:
+        return self._bout_id
+
+    # -- updates -------------------------------------------------------------------------
+    def push(self, step: Step, feat: StepFeatures) -> list:
+        out: list = []
+        if self._run and step.t_s - self._run[-1][0].t_s > self.max_gap_s():
+            out += self.close()
+        if self._run:
+            dt = step.t_s - self._run[-1][0].t_s
+            self._intervals.append(dt)
+            step.cadence_spm = 60.0 / dt if dt > 0 else float("nan")
+        self._run.append((step, feat))
+        if self._bout_id is not None:
+            step.bout = self._bout_id
+            out.append(step)
+        elif len(self._run) >= self.p.bout_min_steps:
+            self._bout_id = self._next_id
+            self._next_id += 1
+            for s, _ in self._run:
+                s.bout = self._bout_id
+                out.append(s)
+        return out
+
+    def close(self) -> list:
+        """End the current run (gap, pause, end of stream): release what it holds."""
+        out: list = []
+        run = self._run
+        if not run:
+            return out
+        if self._bout_id is not None:
+            out.append(self._make_bout(self._bout_id, run))
+        elif len(run) >= self.p.min_run_steps:
+            for s, _ in run:
+                s.bout = -1
+                out.append(s)
+        self._run = []
+        self._intervals = []
+        self._bout_id = None
+        return out
+
+    def _make_bout(self, bout_id: int, run: list[tuple[Step, StepFeatures]]) -> Bout:
+        p = self.p
+        t = np.array([s.t_s for s, _ in run])
+        dts = np.diff(t)
+        dir_s: dict[str, float] = {}
+        act_s: dict[str, float] = {}
+        conf: dict[str, list[float]] = {}
+        for k in range(1, len(run)):
+            s, f = run[k]
+            dt = float(dts[k - 1])
+            dir_s[s.direction] = dir_s.get(s.direction, 0.0) + dt
+            conf.setdefault(s.direction, []).append(s.direction_confidence)
+            a = step_activity(s.cadence_spm, f.vmin_m_s2, p)
+            act_s[a] = act_s.get(a, 0.0) + dt
+        direction = max(dir_s, key=lambda k: (dir_s[k], k != "unknown")) if dir_s else "unknown"
+        activity = max(act_s, key=act_s.get) if act_s else "walk"
+        dconf = float(np.mean(conf[direction])) if conf.get(direction) else 0.0
+        if direction != "unknown":
+            total = sum(dir_s.values())
+            dconf *= dir_s[direction] / total if total > 0 else 0.0
+        return Bout(
+            id=bout_id,
+            start_s=float(t[0]),
+            end_s=float(t[-1]),
+            activity=activity,
+            direction=direction,
+            n_steps=len(run),
+            cadence_spm=bout_cadence_spm(t),
+            direction_confidence=dconf,
+            direction_s=dir_s,
+        )
+
+
+def step_activity(cadence_spm: float, vmin_m_s2: float, params: AnalysisParams) -> str:
+    """``"run"`` or ``"walk"`` for one step (see the module docstring)."""
+    if math.isfinite(cadence_spm) and cadence_spm >= params.run_min_cadence_spm and (
+        vmin_m_s2 <= -params.run_min_vertical_g * G0
+    ):
+        return "run"
+    return "walk"

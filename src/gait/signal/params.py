@@ -1,0 +1,80 @@
+"""Analysis parameters: one dataclass that round-trips through JSON (``info["parameters"]``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from ..errors import GaitError
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Every tunable of the step / bout / cadence pipeline (units in the names).
+
+    The defaults are the ones benchmarked in ``docs/benchmarks.md``.
+    """
+
+    #: Frame hop: steps are decided one frame at a time, s.
+    hop_s: float = 1.0
+    #: Context before / after each frame that its decisions may use, s. Latency <= hop + lookahead.
+    lookback_s: float = 3.0
+    lookahead_s: float = 1.0
+    #: Cadence range searched, steps/min.
+    min_cadence_spm: float = 50.0
+    max_cadence_spm: float = 230.0
+    #: Step-frequency band kept for peak picking, as multiples of the estimated step frequency.
+    lowpass_factor: float = 1.6
+    highpass_factor: float = 0.45
+    #: Smallest accepted peak of the band-limited vertical acceleration, m/s^2.
+    min_peak_m_s2: float = 0.5
+    #: A peak must reach this fraction of the frame's largest band-limited peak.
+    rel_peak: float = 0.3
+    #: Peaks closer than this fraction of the step period compete (the higher one wins).
+    min_interval_frac: float = 0.6
+    #: Initial contact = peak time - ic_lag_frac * step period - ic_lag_s.
+    ic_lag_frac: float = 0.0
+    ic_lag_s: float = 0.0
+    #: Step frequency used when the frame shows no clear rhythm, Hz.
+    default_step_hz: float = 1.8
+    #: Bouts: at least this many steps, consecutive steps closer than
+    #: min(bout_max_gap_factor * median interval, bout_max_gap_s).
+    bout_min_steps: int = 4
+    bout_max_gap_factor: float = 2.5
+    bout_max_gap_s: float = 2.0
+    #: Steps of runs shorter than this many steps are dropped as non-gait (1 keeps every step).
+    min_run_steps: int = 1
+    #: Running: cadence at least this and vertical acceleration down to -run_min_vertical_g * g.
+    run_min_cadence_spm: float = 135.0
+    run_min_vertical_g: float = 0.6
+    #: Half-width of the signal window handed to the direction stage per step, s.
+    direction_window_s: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> "AnalysisParams":
+        if not d:
+            return cls()
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(d) - set(known))
+        if unknown:
+            raise GaitError(f"unknown analysis parameter(s): {', '.join(unknown)}")
+        kw = {}
+        for k, v in d.items():
+            typ = int if known[k].type in ("int", int) else float
+            try:
+                kw[k] = typ(v)
+            except (TypeError, ValueError):
+                raise GaitError(f"analysis parameter {k}: expected a number, got {v!r}") from None
+        return cls(**kw)
+
+    def validate(self) -> "AnalysisParams":
+        if not (0 < self.min_cadence_spm < self.max_cadence_spm):
+            raise GaitError("min_cadence_spm must be positive and below max_cadence_spm")
+        if self.hop_s <= 0 or self.lookback_s < 0 or self.lookahead_s < 0:
+            raise GaitError("hop_s must be positive; lookback_s and lookahead_s non-negative")
+        if self.bout_min_steps < 2:
+            raise GaitError("bout_min_steps must be at least 2")
+        return self

@@ -1,0 +1,125 @@
+"""The direction seam: how the analyzer hands each detected step to a direction stage.
+
+The analyzer (:class:`gait.pipeline.StreamAnalyzer`) detects steps in time order. Each step
+goes through ONE direction stage before bouts are formed:
+
+``stage.push(step, window) -> list[Step]``
+    Called once per detected step, in time order. ``step`` has ``t_s`` and ``index`` set and
+    ``direction == "unknown"``. ``window`` (:class:`StepWindow`) holds the preprocessed
+    signals around the step (about +-``direction_window_s`` = 1 s, shorter at gaps and at the
+    start/end of the stream). The stage returns the steps it has *finalised*, in time order,
+    with ``direction`` ("forward" / "backward" / "unknown") and ``direction_confidence``
+    (0..1) filled in. It may hold steps back for smoothing (up to about 2 steps: every step it
+    holds delays its release). It may also refine ``t_s`` of a held step by a few tens of ms
+    (e.g. a per-direction timing offset), but must keep the order and ``index`` consistent.
+
+``stage.flush() -> list[Step]``
+    Called at a data gap, at the end of the stream, and when no step has come for longer than
+    the bout gap (the walk has stopped): return every held step, finalised. The stage may keep
+    session-level knowledge (e.g. the forward sign of the sensor) across flushes.
+
+``stage.mode`` (str) and ``stage.info() -> dict``
+    ``mode`` goes to ``info["direction_mode"]`` (``"none"`` for the default stage; e.g.
+    ``"known-mount"`` or ``"orientation-free"``); ``info()`` is stored under
+    ``info["direction"]``.
+
+The analyzer picks the stage like this: an explicit ``direction_stage=`` argument wins; else, if
+the module :mod:`gait.signal.direction` exists and defines
+``make_stage(*, fs_hz, mount, params) -> stage``, that is used; else :class:`UnknownDirection`.
+Bouts take the majority direction of their steps by time, and the summary sums time, steps
+and cadence per direction, so a stage only has to label steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..frames import Mount
+from ..types import Step
+
+
+@dataclass(frozen=True, eq=False)
+class StepWindow:
+    """Preprocessed signals around one step (all arrays share the same samples).
+
+    Attributes
+    ----------
+    fs_hz : float
+        Sampling rate, Hz.
+    t0_s : float
+        Time of the window's first sample, s from the start of the recording.
+    i_step : int
+        Index of the step's initial contact inside the window.
+    vertical_m_s2 : (n,) float array
+        Vertical dynamic acceleration (``acc . g_hat - |g|``), up positive, m/s^2.
+    horizontal_m_s2 : (n, 3) float array
+        Horizontal acceleration as a vector in the SENSOR frame, m/s^2 (``acc`` minus its
+        vertical part). Its principal axis at step frequency is the anterior-posterior line.
+    g_hat : (3,) float array
+        Unit vector pointing up in the sensor frame (gravity estimate of this frame).
+    forward_m_s2, left_m_s2 : (n,) float arrays or None
+        With a known mount: horizontal acceleration along the body forward / left axes
+        (levelled). None without a mount.
+    gyro_rad_s : (n, 3) float array or None
+        Angular rate in the sensor frame, rad/s (None when the recording has no gyroscope).
+    mount : Mount or None
+        The declared mount, if any.
+    step_period_s : float
+        Step period estimated around this step, s.
+    """
+
+    fs_hz: float
+    t0_s: float
+    i_step: int
+    vertical_m_s2: np.ndarray
+    horizontal_m_s2: np.ndarray
+    g_hat: np.ndarray
+    forward_m_s2: np.ndarray | None
+    left_m_s2: np.ndarray | None
+    gyro_rad_s: np.ndarray | None
+    mount: Mount | None
+    step_period_s: float
+
+
+class DirectionStage(Protocol):
+    """What the analyzer needs from a direction stage (see the module docstring)."""
+
+    mode: str
+
+    def push(self, step: Step, window: StepWindow) -> list[Step]: ...
+
+    def flush(self) -> list[Step]: ...
+
+    def info(self) -> dict[str, Any]: ...
+
+
+class UnknownDirection:
+    """Default stage: every step's direction is ``"unknown"`` (confidence 0), nothing held."""
+
+    mode = "none"
+
+    def push(self, step: Step, window: StepWindow) -> list[Step]:
+        return [step]
+
+    def flush(self) -> list[Step]:
+        return []
+
+    def info(self) -> dict[str, Any]:
+        return {"stage": "UnknownDirection"}
+
+
+def default_stage(*, fs_hz: float, mount: Mount | None, params: Any) -> DirectionStage:
+    """The stage :mod:`gait.signal.direction` provides, else :class:`UnknownDirection`."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec(f"{__package__}.direction") is None:
+        return UnknownDirection()
+    _direction = importlib.import_module(f"{__package__}.direction")
+    make = getattr(_direction, "make_stage", None)
+    if make is None:
+        return UnknownDirection()
+    return make(fs_hz=fs_hz, mount=mount, params=params)
