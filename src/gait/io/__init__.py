@@ -1,0 +1,130 @@
+"""Reading recordings from every supported source into one :class:`~gait.types.Recording`.
+
+``read_recording(path)`` recognises the format (``detect_format``), runs that format's reader
+(one module per format, see :data:`READERS`) and applies one policy for units, the uniform
+clock, repairs and gaps (:mod:`gait.io._build`; documented in ``docs/formats.md``).
+
+Formats: ``gait`` (the project's own ``gait-recording/1``), ``generic`` CSV, ``sensorlogger``,
+``phyphox``, ``polar``, ``actigraph``, ``axivity``, ``mbient``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import FormatNotRecognised, GaitError, InputError
+from ..types import Recording
+from ._build import Options, build_recording
+from ._source import Source
+
+#: Format name -> module (each has ``NAME``, ``sniff(src) -> bool``, ``read(src, fs_hz=) -> RawData``).
+#: Detection tries them in this order (most specific first; ``generic`` last).
+READERS: dict[str, str] = {
+    "gait": "gaitcsv",
+    "actigraph": "actigraph",
+    "polar": "polar",
+    "mbient": "mbient",
+    "sensorlogger": "sensorlogger",
+    "phyphox": "phyphox",
+    "axivity": "axivity",
+    "generic": "generic",
+}
+FORMATS: tuple[str, ...] = tuple(READERS)
+
+__all__ = ["read_recording", "detect_format", "FORMATS", "READERS", "iter_recording_chunks",
+           "write_recording", "RecordingWriter"]
+
+
+def _module(fmt: str):
+    return importlib.import_module(f"{__name__}.{READERS[fmt]}")
+
+
+def detect_format(path: str | Path | Source) -> str:
+    """The name of the format of ``path`` (file, folder or zip).
+
+    Raises
+    ------
+    FormatNotRecognised
+        When no reader recognises it; the message shows the first line and the known formats.
+    """
+    own = not isinstance(path, Source)
+    src = Source(path) if own else path
+    try:
+        for fmt in READERS:
+            if _module(fmt).sniff(src):
+                return fmt
+        if src.main is not None:
+            lines = src.head_lines(src.main, 3)
+            if not any(ln.strip() for ln in lines):
+                raise InputError("no data: the file holds only blank lines", path=src.label)
+            first = lines[0][:80] if lines else ""
+            what = f"first line {first!r}"
+        else:
+            what = f"{len(src.data_files())} data file(s) inside, none of a known export"
+        raise FormatNotRecognised(f"unknown format ({what}); pass --format, one of "
+                                  f"{', '.join(FORMATS)}", path=src.label)
+    finally:
+        if own:
+            src.close()
+
+
+def read_recording(path: str | Path, *, format: str | None = None, acc_unit: str | None = None,
+                   gyro_unit: str | None = None, fs_hz: float | None = None,
+                   mount: Any = None) -> Recording:
+    """Read a recording in any supported format.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file, a folder (Sensor Logger / phyphox / MetaWear / Polar export) or a zip of one.
+    format : str, optional
+        One of :data:`FORMATS`; detected from the content when None.
+    acc_unit : {"g", "m/s2", "m/s^2", "mg"}, optional
+        Unit of the acceleration in the file; overrides the header and the detection.
+    gyro_unit : {"deg/s", "rad/s"}, optional
+        Unit of the gyro in the file; overrides the header and the detection.
+    fs_hz : float, optional
+        Output sampling rate, Hz (default: the rate the file states, else the median stamp step).
+    mount : str or Mount, optional
+        Preset name or axis mapping, recorded in ``info`` (the data stay in the sensor frame).
+
+    Returns
+    -------
+    Recording
+        Uniform clock from 0, acc in m/s^2 with gravity, gyro in rad/s, gaps > 0.25 s masked.
+
+    Raises
+    ------
+    InputError, FormatNotRecognised, SignalError
+        One-line messages naming the file: unreadable, unknown, or unusable data.
+    """
+    opts = Options.make(format=format, acc_unit=acc_unit, gyro_unit=gyro_unit, fs_hz=fs_hz,
+                        mount=mount)
+    if mount is not None:
+        from ..frames import parse_mount
+
+        try:
+            parse_mount(mount)
+        except GaitError as exc:
+            raise InputError(exc.message) from None
+    with Source(path) as src:
+        fmt = format.lower() if format else detect_format(src)
+        if fmt not in READERS:
+            raise InputError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}",
+                             path=src.label)
+        raw = _module(fmt).read(src, fs_hz=opts.fs_hz)
+        return build_recording(raw, opts)
+
+
+def __getattr__(name: str):
+    if name in ("write_recording", "RecordingWriter"):
+        from . import gaitcsv
+
+        return getattr(gaitcsv, name)
+    if name in ("iter_recording_chunks", "ChunkContext"):
+        from . import chunks
+
+        return getattr(chunks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,10 @@
+"""stub"""
+NAME = "actigraph"
+
+
+def sniff(src):
+    return False
+
+
+def read(src, *, fs_hz=None):
+    raise NotImplementedError
