@@ -72,13 +72,13 @@ def sniff_separator(lines: list[str]) -> str:
         counts = [_split_count(ln, sep) for ln in sample]
         if not counts or max(counts) == 0:
             continue
+        if counts[0] == 0:  # the first line (header or data) must be split by it too
+            continue
         # consistent and many fields wins
         mode = max(set(counts), key=counts.count)
         score = counts.count(mode) / len(counts) * 10 + mode
         if mode > 0 and score > best_score:
             best, best_score = sep, score
-    if best == "," and sample and _decimal_comma(sample, ","):
-        pass
     return best
 
 
@@ -269,6 +269,15 @@ def read_numeric(
     naming the column and line.
     """
     float_cols = list(float_cols)
+    # as many names as the first data row has fields (rows may end with a separator)
+    head = src.head_lines(name, skiprows + 50)
+    first = next((ln for ln in head[skiprows:] if ln.strip()
+                  and not (comment and ln.lstrip().startswith(comment))), None)
+    if first is not None:
+        ncols = len(split_fields(first, sep))
+    if first is not None and ncols <= max(usecols):
+        raise InputError(f"missing columns: the data rows have {ncols} fields, "
+                         f"column {max(usecols) + 1} is needed", path=src.member_label(name))
     names = [f"c{i}" for i in range(max(ncols, max(usecols) + 1))]
     label = src.member_label(name)
     kwargs: dict[str, Any] = dict(

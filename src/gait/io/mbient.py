@@ -1,10 +1,115 @@
-"""stub"""
+"""MbientLab MetaWear / MetaBase CSV: accelerometer and gyroscope in separate files.
+
+``epoch (ms),time (-13:00),elapsed (s),x-axis (g),y-axis (g),z-axis (g)``; the gyro file has
+``x-axis (deg/s)``. Names look like ``MetaWear_2026-11-24T10.00.00.000_C8D8A8F1B2C3_Accelerometer.csv``
+(sometimes with a version suffix); given either file or the folder, the pair is found.
+Time: ``epoch (ms)`` (Unix ms, UTC).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ._common import RawData, Stream, parse_time, read_numeric, sniff_separator, split_fields, split_name, unit_word
+from ._source import Source
+
 NAME = "mbient"
 
 
-def sniff(src):
-    return False
+def _kind(line: str) -> str | None:
+    low = line.lower()
+    if "epoch (ms)" not in low or "x-axis" not in low:
+        return None
+    if "x-axis (g)" in low or "x-axis (m/s" in low or "x-axis (mg)" in low:
+        return "acc"
+    if "deg/s" in low or "rad/s" in low or "dps" in low:
+        return "gyro"
+    return "acc" if "accelerometer" in low else None
 
 
-def read(src, *, fs_hz=None):
-    raise NotImplementedError
+def sniff(src: Source) -> bool:
+    if src.main is not None:
+        lines = src.head_lines(src.main, 1)
+        return bool(lines) and _kind(lines[0]) is not None
+    return any(_kind((src.head_lines(n, 1) or [""])[0]) == "acc" for n in src.data_files())
+
+
+def _read(src: Source, name: str):
+    label = src.member_label(name)
+    lines = src.head_lines(name, 3)
+    sep = sniff_separator(lines)
+    f = split_fields(lines[0], sep)
+    low = [x.lower().strip() for x in f]
+    try:
+        it = low.index("epoch (ms)")
+        ix, iy, iz = (next(i for i, x in enumerate(low) if x.startswith(f"{a}-axis")) for a in "xyz")
+    except (ValueError, StopIteration):
+        raise InputError("missing columns: need epoch (ms), x-axis, y-axis, z-axis", path=label) from None
+    unit = unit_word(split_name(f[ix])[1])
+    df = read_numeric(src, name, sep=sep, skiprows=1, ncols=len(f), usecols=[it, ix, iy, iz],
+                      float_cols=[ix, iy, iz])
+    if len(df) == 0:
+        raise InputError("no data rows", path=label)
+    t = df[f"c{it}"]
+    if not pd.api.types.is_numeric_dtype(t.dtype):
+        t = pd.to_numeric(t, errors="coerce")
+    return t.to_numpy(), np.column_stack([df[f"c{i}"].to_numpy(dtype=np.float64) for i in (ix, iy, iz)]), \
+        unit, f[ix].strip()
+
+
+def _partner(folder: Source, name: str, want: str) -> str | None:
+    base = PurePosixPath(name).name
+    src_word, dst_word = ("Accelerometer", "Gyroscope") if want == "gyro" else ("Gyroscope", "Accelerometer")
+    m = re.search(src_word, base, re.I)
+    if m:
+        prefix = base[:m.start()]
+        for n in folder.data_files():
+            nb = PurePosixPath(n).name
+            if nb.startswith(prefix) and re.search(dst_word, nb[len(prefix):], re.I):
+                return n
+    for n in folder.data_files():
+        if _kind((folder.head_lines(n, 1) or [""])[0]) == want:
+            return n
+    return None
+
+
+def read(src: Source, *, fs_hz: float | None = None) -> RawData:
+    folder = Source(src.root) if src.main is not None else src
+    try:
+        if src.main is not None:
+            k = _kind(src.head_lines(src.main, 1)[0])
+            acc_name = src.main if k == "acc" else _partner(folder, src.main, "acc")
+            if acc_name is None:
+                raise InputError("a MetaWear gyroscope file without its accelerometer file",
+                                 path=src.label)
+        else:
+            accs = [n for n in folder.data_files() if _kind((folder.head_lines(n, 1) or [""])[0]) == "acc"]
+            if len(accs) != 1:
+                raise InputError(f"{len(accs)} MetaWear accelerometer files in the folder: name one",
+                                 path=src.label)
+            acc_name = accs[0]
+        t_ms, acc, unit, col = _read(folder, acc_name)
+        base = t_ms[0]
+        ta = parse_time(pd.Series([base]), unit="ms", label=src.label)
+        acc_s = Stream(t_s=(t_ms - base).astype(np.float64) * 1e-3, xyz=acc, unit=unit,
+                       unit_source=f"header {col!r}" if unit else None,
+                       origin=folder.member_label(acc_name))
+        gyro_s = None
+        g = _partner(folder, acc_name, "gyro")
+        if g is not None:
+            tg, w, gu, gcol = _read(folder, g)
+            gyro_s = Stream(t_s=(tg - base).astype(np.float64) * 1e-3, xyz=w, unit=gu,
+                            unit_source=f"header {gcol!r}" if gu else None, origin=folder.member_label(g))
+        parts = PurePosixPath(acc_name).stem.split("_")
+        mac = next((p for p in parts if re.fullmatch(r"[0-9A-Fa-f]{12}", p)), None)
+        device = " ".join(x for x in (parts[0] if parts else "MetaWear", mac) if x)
+        return RawData(format=NAME, path=src.label, acc=acc_s, gyro=gyro_s,
+                       origin_time=ta.origin_time, device=device)
+    finally:
+        if folder is not src:
+            folder.close()
