@@ -171,7 +171,7 @@ def decide_acc_unit(c: Cleaned, s: Stream, raw: RawData, opts: Options, label: s
             raise InputError(
                 f"the header says acceleration is in {s.unit} but the median |a| = {med:.3g} "
                 f"is far from gravity in that unit; pass --acc-unit to override", path=label)
-        return s.unit, f"header ({s.unit_source or s.unit}; median |a| = {med:.3g} agrees)"
+        return s.unit, f"{s.unit_source or 'header'}; median |a| = {med:.3g} agrees"
     if detected is None:
         raise InputError(f"cannot tell the acceleration unit (median |a| = {med:.3g}); "
                          "pass --acc-unit", path=label)
@@ -180,7 +180,7 @@ def decide_acc_unit(c: Cleaned, s: Stream, raw: RawData, opts: Options, label: s
             raw.notes.append(f"the format's documented unit is {raw.acc_unit_default} but the median "
                              f"|a| = {med:.3g} says {detected}; used {detected}")
             return detected, f"detected: median |a| = {med:.3g} (format default {raw.acc_unit_default} overruled)"
-        return detected, f"format ({raw.format} uses {detected}; median |a| = {med:.3g} agrees)"
+        return detected, f"format: {raw.format} uses {detected}; median |a| = {med:.3g} agrees"
     return detected, f"detected: median |a| = {med:.3g}"
 
 
@@ -188,7 +188,7 @@ def decide_gyro_unit(c: Cleaned, s: Stream, raw: RawData, opts: Options) -> tupl
     if opts.gyro_unit is not None:
         return opts.gyro_unit, f"override (--gyro-unit {opts.gyro_unit})"
     if s.unit is not None:
-        return s.unit, f"header ({s.unit_source or s.unit})"
+        return s.unit, s.unit_source or "header"
     mag = np.sqrt(np.einsum("ij,ij->i", c.x, c.x))
     p99 = float(np.percentile(mag, 99)) if len(mag) else 0.0
     unit = "deg/s" if p99 > GYRO_DEG_THRESHOLD else "rad/s"

@@ -116,7 +116,7 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
                                   m_serial.group(1) if m_serial else "") if x)
     return RawData(
         format=NAME, path=src.label,
-        acc=Stream(t_s=t, xyz=acc, unit="g", unit_source="format (ActiGraph raw CSV is in g)",
+        acc=Stream(t_s=t, xyz=acc, unit="g", unit_source="format: ActiGraph raw CSV is in g",
                    origin=label),
         origin_time_local=None if start_local is None else start_local.isoformat(),
         fs_hz_nominal=fs_nom, device=device, notes=notes,

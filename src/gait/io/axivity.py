@@ -68,11 +68,11 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
     if n == 7:
         gyro = Stream(t_s=ta.t_s, xyz=np.column_stack([df[f"c{i}"].to_numpy(dtype=np.float64)
                                                          for i in (4, 5, 6)]),
-                      unit="deg/s", unit_source="format (Axivity AX6 gyro is deg/s)", origin=label)
+                      unit="deg/s", unit_source="format: Axivity AX6 gyro is deg/s", origin=label)
     notes = [ta.note] if ta.note else []
     return RawData(
         format=NAME, path=src.label,
-        acc=Stream(t_s=ta.t_s, xyz=acc, unit="g", unit_source="format (Axivity CSV is in g)",
+        acc=Stream(t_s=ta.t_s, xyz=acc, unit="g", unit_source="format: Axivity CSV is in g",
                    origin=label),
         gyro=gyro, origin_time=ta.origin_time, origin_time_local=ta.origin_time_local,
         device="Axivity AX6" if n == 7 else "Axivity AX3", notes=notes,

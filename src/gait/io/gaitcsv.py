@@ -96,12 +96,12 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
     au = unit_word(acc_unit) or ("m/s^2" if acc_unit in ("m/s^2",) else None)
     if au is None:
         raise InputError(f"unknown acceleration unit {acc_unit!r} in the header", path=label)
-    raw.acc.unit, raw.acc.unit_source = au, f"header units.acc = {acc_unit!r}"
+    raw.acc.unit, raw.acc.unit_source = au, f"header: units.acc = {acc_unit!r}"
     if raw.gyro is not None:
         gu = unit_word(gyro_unit)
         if gu is None:
             raise InputError(f"unknown gyro unit {gyro_unit!r} in the header", path=label)
-        raw.gyro.unit, raw.gyro.unit_source = gu, f"header units.gyro = {gyro_unit!r}"
+        raw.gyro.unit, raw.gyro.unit_source = gu, f"header: units.gyro = {gyro_unit!r}"
     fs = header.get("fs_hz")
     if fs is not None:
         try:

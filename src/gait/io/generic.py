@@ -119,12 +119,12 @@ def read_table(src: Source, name: str, *, fmt: str, comment: str | None = None,
                          "order at a known rate", path=label)
     del df
     acc_stream = Stream(t_s=t, xyz=acc, unit=cmap.acc_unit,
-                        unit_source=f"column {names[cmap.acc[0]].strip()!r}" if cmap.acc_unit else None,
+                        unit_source=f"header: column {names[cmap.acc[0]].strip()!r}" if cmap.acc_unit else None,
                         origin=label)
     gyro_stream = None
     if gyro is not None:
         gyro_stream = Stream(t_s=t, xyz=gyro, unit=cmap.gyro_unit,
-                             unit_source=f"column {names[cmap.gyro[0]].strip()!r}" if cmap.gyro_unit else None,
+                             unit_source=f"header: column {names[cmap.gyro[0]].strip()!r}" if cmap.gyro_unit else None,
                              origin=label)
     raw = RawData(format=fmt, path=src.label, acc=acc_stream, gyro=gyro_stream,
                   origin_time=origin, origin_time_local=origin_local, notes=notes,

@@ -97,14 +97,14 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
         base = t_ms[0]
         ta = parse_time(pd.Series([base]), unit="ms", label=src.label)
         acc_s = Stream(t_s=(t_ms - base).astype(np.float64) * 1e-3, xyz=acc, unit=unit,
-                       unit_source=f"header {col!r}" if unit else None,
+                       unit_source=f"header: column {col!r}" if unit else None,
                        origin=folder.member_label(acc_name))
         gyro_s = None
         g = _partner(folder, acc_name, "gyro")
         if g is not None:
             tg, w, gu, gcol = _read(folder, g)
             gyro_s = Stream(t_s=(tg - base).astype(np.float64) * 1e-3, xyz=w, unit=gu,
-                            unit_source=f"header {gcol!r}" if gu else None, origin=folder.member_label(g))
+                            unit_source=f"header: column {gcol!r}" if gu else None, origin=folder.member_label(g))
         parts = PurePosixPath(acc_name).stem.split("_")
         mac = next((p for p in parts if re.fullmatch(r"[0-9A-Fa-f]{12}", p)), None)
         device = " ".join(x for x in (parts[0] if parts else "MetaWear", mac) if x)

@@ -127,14 +127,14 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
             raise InputError("missing columns: no acceleration in this phyphox export", path=src.label)
         n, tc, cols, unit = found["acc"]
         t, acc = _read_group(folder, n, tc, cols)
-        acc_s = Stream(t_s=t, xyz=acc, unit=unit, unit_source=f"header ({unit})" if unit else None,
+        acc_s = Stream(t_s=t, xyz=acc, unit=unit, unit_source=f"header: ({unit})" if unit else None,
                        origin=folder.member_label(n))
         gyro_s = None
         if "gyro" in found:
             n, tc, cols, unit = found["gyro"]
             tg, w = _read_group(folder, n, tc, cols)
             gyro_s = Stream(t_s=tg, xyz=w, unit=unit or "rad/s",
-                            unit_source=f"header ({unit})" if unit else "format (phyphox gyro is rad/s)",
+                            unit_source=f"header: ({unit})" if unit else "format: phyphox gyro is rad/s",
                             origin=folder.member_label(n))
         raw = RawData(format=NAME, path=src.label, acc=acc_s, gyro=gyro_s,
                       acc_kind="with gravity (phyphox 'Acceleration with g')")

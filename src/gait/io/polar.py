@@ -102,14 +102,14 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
         t_ns, acc, unit, col = _read(folder, acc_name)
         base = int(t_ns[0])
         acc_s = Stream(t_s=(t_ns - base).astype(np.float64) * 1e-9, xyz=acc, unit=unit,
-                       unit_source=f"header {col!r}" if unit else None,
+                       unit_source=f"header: column {col!r}" if unit else None,
                        origin=folder.member_label(acc_name))
         gyro_s = None
         g = _sibling(folder, acc_name)
         if g is not None:
             tg, w, gu, gcol = _read(folder, g)
             gyro_s = Stream(t_s=(tg - base).astype(np.float64) * 1e-9, xyz=w, unit=gu,
-                            unit_source=f"header {gcol!r}" if gu else None,
+                            unit_source=f"header: column {gcol!r}" if gu else None,
                             origin=folder.member_label(g))
         start_local = POLAR_EPOCH + pd.Timedelta(base, unit="ns").to_pytimedelta()
         stem = PurePosixPath(acc_name).stem

@@ -112,7 +112,7 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
         if gyr is not None:
             tgy_ns, w, gy_label = _read_sensor(folder, gyr)
             gyro = Stream(t_s=(tgy_ns - base).astype(np.float64) * 1e-9, xyz=w, unit="rad/s",
-                          unit_source="format (Sensor Logger gyro is rad/s)", origin=gy_label)
+                          unit_source="format: Sensor Logger gyro is rad/s", origin=gy_label)
         raw = RawData(
             format=NAME, path=src.label,
             acc=Stream(t_s=t, xyz=acc, origin=acc_label),

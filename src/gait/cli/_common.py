@@ -1,0 +1,62 @@
+"""Options shared by every command that reads a recording.
+
+``add_read_options(parser)`` adds ``--format``, ``--acc-unit``, ``--gyro-unit``, ``--fs`` and
+``--mount``; ``read_from_args(args, path)`` reads a recording with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..types import Recording
+
+#: Input formats (kept in step with gait.io.FORMATS without importing pandas at start-up).
+INPUT_FORMATS = ("gait", "generic", "sensorlogger", "phyphox", "polar", "actigraph", "axivity", "mbient")
+
+
+def add_read_options(parser: argparse.ArgumentParser, *, format_option: str = "--format") -> None:
+    """Add the options that control how a recording is read.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-command's parser.
+    format_option : str
+        Flag for the input format (``--format``; commands whose ``--format`` chooses the
+        *output*, like ``gait info``, pass ``--input-format``). Stored as ``args.input_format``.
+    """
+    g = parser.add_argument_group("reading the recording")
+    g.add_argument(format_option, dest="input_format", default=None, choices=INPUT_FORMATS,
+                   metavar="FMT",
+                   help=f"input format, one of {', '.join(INPUT_FORMATS)} (default: detect)")
+    g.add_argument("--acc-unit", default=None, metavar="UNIT",
+                   help="acceleration unit in the file: g, m/s2 or mg (default: header or "
+                        "detected from gravity)")
+    g.add_argument("--gyro-unit", default=None, metavar="UNIT",
+                   help="gyro unit in the file: deg/s or rad/s (default: header, else from the "
+                        "magnitude, with a note)")
+    g.add_argument("--fs", dest="fs_hz", type=float, default=None, metavar="HZ",
+                   help="resample to this rate in Hz (default: the rate the file states, else "
+                        "the median time step)")
+    g.add_argument("--mount", default=None,
+                   help="how the sensor is worn: a preset (e.g. gaitsense-right-hip, body) or an "
+                        "axis mapping like x=forward,y=left,z=up")
+
+
+def read_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments of :func:`gait.io.read_recording` given by ``args``."""
+    return {
+        "format": getattr(args, "input_format", None),
+        "acc_unit": getattr(args, "acc_unit", None),
+        "gyro_unit": getattr(args, "gyro_unit", None),
+        "fs_hz": getattr(args, "fs_hz", None),
+        "mount": getattr(args, "mount", None),
+    }
+
+
+def read_from_args(args: argparse.Namespace, path: str | Path) -> Recording:
+    """Read ``path`` with the options :func:`add_read_options` added."""
+    from ..io import read_recording
+
+    return read_recording(path, **read_options(args))
