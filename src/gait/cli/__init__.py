@@ -19,6 +19,7 @@ from ..errors import GaitError
 #: Sub-command modules, in the order ``gait --help`` lists them.
 COMMANDS: tuple[str, ...] = (
     "batch",
+    "info",
 )
 
 
