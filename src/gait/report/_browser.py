@@ -134,9 +134,19 @@ class Chromium:
                     with self._event_cv:
                         self.events.append(msg)
                         self._event_cv.notify_all()
+                    if msg.get("method") == "Page.javascriptDialogOpening":
+                        # record it, then dismiss it so the page does not hang
+                        threading.Thread(target=self._dismiss, args=(msg.get("sessionId"),),
+                                         daemon=True).start()
         with self._event_cv:
             self._closed = True
             self._event_cv.notify_all()
+
+    def _dismiss(self, session: str | None) -> None:
+        try:
+            self.send("Page.handleJavaScriptDialog", {"accept": True}, session=session)
+        except (BrowserError, OSError):
+            pass
 
     def send(self, method: str, params: dict[str, Any] | None = None, *,
              session: str | None = None) -> dict[str, Any]:
