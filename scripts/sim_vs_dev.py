@@ -1,0 +1,131 @@
+"""Compare the simulator's IC-locked waveforms with the labeled dev recordings.
+
+    python scripts/sim_vs_dev.py [--data ../shared/data/dev] [--plot docs/img/sim_vs_dev.png]
+
+For forward walking, backward walking and forward running (the dev data have no backward
+running; the simulator's is shown beside them), both data sets are cut into steps at the
+labelled initial contacts, each step is resampled to 50 points of step phase (0 = IC, 1 = next
+IC) and averaged. The simulated signals are low-passed at 12 Hz (as the dev data are) and
+simulated without impact transients for the "no impacts" columns. Printed per channel (body
+frame, x forward, z up): correlation of the mean waveforms, RMS difference (m/s^2 or rad/s),
+RMS of the dev waveform, and the phase of the az maximum in both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import signal
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from gait.sim import simulate  # noqa: E402
+
+CH = ["ax", "ay", "az", "gx", "gy", "gz"]
+GROUPS = {  # dev pattern, simulator programme
+    "walk forward": ("mocap_bn*/bn?_walk_*", "stand:2,walk:120:forward:112:1.3,stand:2"),
+    "walk backward": ("mocap_bn1/bn1_walk-back_*", "stand:2,walk:120:backward:95:0.8,stand:2"),
+    "run forward": ("mocap_bn2/bn2_run_*", "stand:2,run:120:forward:153:2.9,stand:2"),
+    "run backward": (None, "stand:2,run:120:backward:170:2.6,stand:2"),
+}
+
+
+def step_average(items, nb: int = 50):
+    rows = []
+    for ics, t, x in items:
+        for a, b in zip(ics[:-1], ics[1:]):
+            T = b - a
+            if not 0.2 < T < 1.3 or a < 0.25 or b > t[-1] - 0.25:
+                continue
+            tt = a + np.arange(nb) / nb * T
+            rows.append(np.stack([np.interp(tt, t, x[:, j]) for j in range(x.shape[1])], 1))
+    return np.mean(rows, axis=0), len(rows)
+
+
+def dev_items(base: Path, pattern: str):
+    out = []
+    for p in sorted(glob.glob(str(base / f"{pattern}.labels.json"))):
+        lab = json.load(open(p))
+        d = pd.read_csv(p.replace(".labels.json", ".csv")).to_numpy()
+        out.append((np.array(lab["initial_contacts_s"]), d[:, 0], d[:, 1:7]))
+    return out
+
+
+def sim_items(programme: str, impacts: float, seed: int = 0):
+    sim = simulate(programme, fs_hz=100.0, seed=seed, noise="none", misalignment_deg=0.0,
+                   impacts=impacts)
+    r = sim.recording
+    x = np.hstack([r.acc_m_s2, r.gyro_rad_s])
+    sos = signal.butter(4, 12.0 / 50.0, output="sos")
+    x = signal.sosfiltfilt(sos, x, axis=0)
+    lab = sim.labels
+    ics = np.array(lab.initial_contacts_s)
+    # only steps well inside the locomotion segment (no start/stop ramps)
+    seg = [s for s in lab.segments if s.activity in ("walk", "run")][0]
+    ics = ics[(ics > seg.start_s + 3) & (ics < seg.end_s - 3)]
+    return [(ics, r.t_s, x)]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "dev"))
+    ap.add_argument("--plot", default=None, help="save a figure here (PNG)")
+    args = ap.parse_args(argv)
+    base = Path(args.data)
+    results = {}
+    print(f"{'group':14s} {'ch':3s} {'r(imp)':>7s} {'r(no imp)':>9s} {'rmsd':>6s} {'rms dev':>7s}")
+    for name, (pat, prog) in GROUPS.items():
+        sim_imp, n_s = step_average(sim_items(prog, 1.0))
+        sim_no, _ = step_average(sim_items(prog, 0.0))
+        dev, n_d = step_average(dev_items(base, pat)) if pat else (None, 0)
+        results[name] = (dev, sim_imp, sim_no)
+        if dev is None:
+            print(f"{name:14s} (no dev data; simulated steps: {n_s})")
+            continue
+        for j, ch in enumerate(CH):
+            d = dev[:, j] - dev[:, j].mean()
+            s1 = sim_imp[:, j] - sim_imp[:, j].mean()
+            s0 = sim_no[:, j] - sim_no[:, j].mean()
+            r1 = np.corrcoef(d, s1)[0, 1]
+            r0 = np.corrcoef(d, s0)[0, 1]
+            print(f"{name:14s} {ch:3s} {r1:7.2f} {r0:9.2f} {np.sqrt(np.mean((d - s0) ** 2)):6.2f} "
+                  f"{np.sqrt(np.mean(d ** 2)):7.2f}")
+        print(f"{name:14s} az peak phase: dev {np.argmax(dev[:, 2]) / 50:.2f}, sim "
+              f"{np.argmax(sim_imp[:, 2]) / 50:.2f}; steps dev {n_d}, sim {n_s}")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(2, 4, figsize=(14, 6), sharex=True)
+        ph = np.arange(50) / 50
+        for c, (name, (dev, s1, s0)) in enumerate(results.items()):
+            for r, j in enumerate((2, 0)):
+                ax = axes[r, c]
+                if dev is not None:
+                    ax.plot(ph, dev[:, j], "k", lw=2, label="dev (mocap)")
+                ax.plot(ph, s0[:, j], "C0", label="sim, no impacts")
+                ax.plot(ph, s1[:, j], "C1", alpha=0.8, label="sim, impacts")
+                ax.set_title(f"{name}: {CH[j]}")
+                if c == 0:
+                    ax.set_ylabel("m/s^2")
+                if r == 1:
+                    ax.set_xlabel("step phase (0 = IC)")
+        axes[0, 0].legend(fontsize=8)
+        fig.suptitle("IC-locked mean waveforms (12 Hz low-pass), body frame x forward, z up")
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=80)
+        print(f"figure: {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
