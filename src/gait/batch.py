@@ -194,19 +194,27 @@ def discover(inputs: Sequence[str | Path], *, exclude: Sequence[str | Path] = ()
         if not excluded(p):
             found.setdefault(str(p), None)
 
-    def walk(d: Path) -> None:
+    def walk(d: Path) -> bool:
+        """Add what ``d`` holds; True when anything below ``d`` was an export folder."""
         if excluded(d):
-            return
-        if _is_export(d):
+            return False
+        children = [c for c in sorted(d.iterdir()) if not c.name.startswith((".", "__MACOSX"))]
+        sub = [c for c in children if c.is_dir()]
+        n_before = len(found)
+        nested = False
+        for c in sub:
+            nested |= walk(c)
+        # A folder that holds export folders is a container, even when the export reader
+        # (which searches members recursively) would recognise it; else it may be one export.
+        if not nested and _is_export(d):
+            for k in list(found)[n_before:]:  # its own sub-folders (e.g. phyphox meta/) are part of it
+                del found[k]
             add(d)
-            return
-        for child in sorted(d.iterdir()):
-            if child.name.startswith((".", "__MACOSX")):
-                continue
-            if child.is_dir():
-                walk(child)
-            elif child.suffix.lower() in DATA_SUFFIXES:
-                add(child)
+            return True
+        for c in children:
+            if not c.is_dir() and c.suffix.lower() in DATA_SUFFIXES:
+                add(c)
+        return nested
 
     for item in inputs:
         text = str(item)
@@ -243,7 +251,7 @@ def input_size(path: str | Path) -> int:
 def file_id(path: str | Path) -> str:
     """A stable, collision-free folder name for a recording's outputs."""
     p = Path(path)
-    stem = p.name[: -len(p.suffix)] if p.suffix and p.is_file() else p.name
+    stem = p.name[: -len(p.suffix)] if p.suffix.lower() in DATA_SUFFIXES else p.name
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "recording"
     h = hashlib.sha1(str(p.resolve()).encode()).hexdigest()[:10]
     return f"{stem[:60]}-{h}"
@@ -538,7 +546,8 @@ def _iter_dask(files: list[str], opts: dict[str, Any], job: JobFn, address: str 
     own = isinstance(address, str)
     client = dask_client(address) if own else address
     try:
-        futs = client.map(job, files, opts=opts, pure=False, key=[f"gait-{file_id(f)}" for f in files])
+        futs = client.map(job, files, [opts] * len(files), pure=False,
+                          key=[f"gait-{file_id(f)}-{os.urandom(4).hex()}" for f in files])
         by_key = {fut.key: f for fut, f in zip(futs, files)}
         for fut in as_completed(futs):
             f = by_key[fut.key]
