@@ -60,6 +60,7 @@ def detect_format(path: str | Path | Source) -> str:
             if not any(ln.strip() for ln in lines):
                 raise InputError("no data: the file holds only blank lines", path=src.label)
             first = lines[0][:80] if lines else ""
+            _missing_columns_hint(src, lines)
             what = f"first line {first!r}"
         else:
             what = f"{len(src.data_files())} data file(s) inside, none of a known export"
@@ -68,6 +69,23 @@ def detect_format(path: str | Path | Source) -> str:
     finally:
         if own:
             src.close()
+
+
+def _missing_columns_hint(src: Source, lines: list[str]) -> None:
+    """A headed table without usable acceleration columns: say so rather than 'unknown'."""
+    from ._common import is_number, map_columns, sniff_separator, split_fields
+
+    body = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not body:
+        return
+    sep = sniff_separator(body)
+    fields = split_fields(body[0], sep)
+    if len(fields) < 2 or any(is_number(f) for f in fields if f):
+        return
+    try:
+        map_columns(fields)
+    except InputError as exc:
+        raise InputError(exc.message, path=src.label) from None
 
 
 def read_recording(path: str | Path, *, format: str | None = None, acc_unit: str | None = None,

@@ -323,7 +323,7 @@ def _locate_bad_cell(src: Source, name: str, kwargs: dict[str, Any], float_cols:
             if bad.any():
                 k = int(np.flatnonzero(bad)[0])
                 return (f"non-numeric value {df[c].iloc[k]!r} in column {i + 1} "
-                        f"(data row {k + 1})")
+                        f"(data row {k + 1}, line {kw['skiprows'] + k + 1})")
     except Exception:  # noqa: BLE001 - best effort only
         pass
     return "non-numeric values in a numeric column"

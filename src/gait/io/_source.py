@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -37,7 +38,7 @@ class Source:
             try:
                 self._zip = zipfile.ZipFile(self.path)
                 bad = self._zip.testzip()
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
                 raise InputError(f"broken zip archive ({exc})", path=path) from None
             if bad is not None:
                 raise InputError(f"broken zip archive (member {bad!r} is corrupt)", path=path)
