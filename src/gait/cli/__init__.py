@@ -20,6 +20,9 @@ from ..errors import GaitError
 COMMANDS: tuple[str, ...] = (
     "batch",
     "info",
+    "simulate",
+    "report",
+    "history",
 )
 
 
