@@ -41,11 +41,21 @@ def load(csv: Path) -> tuple[dict, np.ndarray, np.ndarray | None, float]:
     return lab, acc, gyro, fs
 
 
+class _InfoOnly:
+    def __init__(self, info: dict) -> None:
+        self._i = info
+
+    def mount_check(self):
+        return self._i.get("mount_check")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dirs", nargs="+", type=Path)
     ap.add_argument("--mount", default="body", help="mount for all recordings, or 'none' (orientation-free)")
     ap.add_argument("--per-recording", action="store_true")
+    ap.add_argument("--steps", choices=("reference", "pipeline"), default="reference",
+                    help="reference ICs from the labels (default) or steps from gait.analyze")
     ap.add_argument("--group-by", default="group", help="label field to group by (group, style)")
     args = ap.parse_args(argv)
     mount = None if args.mount == "none" else parse_mount(args.mount)
@@ -56,8 +66,17 @@ def main(argv: list[str] | None = None) -> int:
     for d in args.dirs:
         for csv in sorted(Path(d).glob("*.csv")):
             lab, acc, gyro, fs = load(csv)
-            ics = np.asarray(lab["initial_contacts_s"], float)
-            steps, est = directions_for_steps(acc, gyro, fs_hz=fs, steps_s=ics, mount=mount)
+            if args.steps == "reference":
+                ics = np.asarray(lab["initial_contacts_s"], float)
+                steps, est = directions_for_steps(acc, gyro, fs_hz=fs, steps_s=ics, mount=mount)
+            else:
+                from gait.pipeline import analyze
+                from gait.types import Recording
+
+                res = analyze(Recording.from_arrays(acc, fs_hz=fs, gyro_rad_s=gyro), mount=mount)
+                steps = res.steps
+                ics = np.array([s.t_s for s in steps])
+                est = _InfoOnly(res.info.get("direction", {}))
             dirs = [s.direction for s in steps]
             sc = score_direction(lab, ics, dirs, name=lab["name"])
             total = total + sc

@@ -133,7 +133,12 @@ class DirectionScore:
 
 def score_direction(labels: dict[str, Any], steps_s: Sequence[float], directions: Sequence[str],
                     *, name: str | None = None, max_gap_s: float = 2.0) -> DirectionScore:
-    """Score detected step directions of one recording against its labels (see module doc)."""
+    """Score detected step directions of one recording against its labels (see module doc).
+
+    ``labels`` is a ``gait-labels/1`` dict or a :class:`gait.labels.Labels`.
+    """
+    if hasattr(labels, "to_dict"):
+        labels = labels.to_dict()
     name = name or str(labels.get("name", "?"))
     dur = float(labels["duration_s"])
     t = _grid(dur)

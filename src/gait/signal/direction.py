@@ -141,10 +141,12 @@ class DirectionEstimator:
     mount : Mount or None
         Known mount (sensor -> body); None for the orientation-free mode.
     params : DirectionParams, optional
+    keep_trace : bool
+        Keep every step's :class:`StepEvidence` in ``trace`` (research only).
     """
 
     def __init__(self, *, fs_hz: float, mount: Mount | None = None,
-                 params: DirectionParams | None = None) -> None:
+                 params: DirectionParams | None = None, keep_trace: bool = False) -> None:
         if not (fs_hz > 0 and math.isfinite(fs_hz)):
             raise ValueError(f"fs_hz must be positive, got {fs_hz}")
         self.fs_hz = float(fs_hz)
@@ -164,6 +166,8 @@ class DirectionEstimator:
         self._n_steps = 0
         self._n_evidence = 0
         self._has_gyro: bool | None = None
+        #: Per-step evidence, kept only with ``keep_trace=True`` (research; unbounded).
+        self.trace: list[StepEvidence] | None = [] if keep_trace else None
 
     # ------------------------------------------------------------------ protocol
     def push(self, step: Step, window: StepWindow) -> list[Step]:
@@ -268,12 +272,21 @@ class DirectionEstimator:
         d2 = None if t_next is None else t_next - t_ic
         ok1 = d1 is not None and p.min_step_s <= d1 <= p.max_step_s
         ok2 = d2 is not None and p.min_step_s <= d2 <= p.max_step_s
+        per = float(w.step_period_s)
+        per_ok = math.isfinite(per) and p.min_step_s <= per <= p.max_step_s
+        if per_ok:
+            # the detector's step period (from the signal's own rhythm) guards against missed
+            # or extra steps: a neighbour interval that disagrees with it by > 30 % is ignored
+            ok1 = ok1 and abs(d1 - per) <= 0.3 * per
+            ok2 = ok2 and abs(d2 - per) <= 0.3 * per
         if ok1 and ok2 and 0.5 <= d1 / d2 <= 2.0:
             w0, w1 = t_ic - d1, t_ic + d2
         elif ok1:
             w0, w1 = t_ic - d1, t_ic + d1
         elif ok2:
             w0, w1 = t_ic - d2, t_ic + d2
+        elif per_ok:
+            w0, w1 = t_ic - per, t_ic + per
         else:
             return ev
         T = w1 - w0
@@ -365,6 +378,8 @@ class DirectionEstimator:
                 self._n_evidence += 1
         ev.llr = llr
         h.ev = ev
+        if self.trace is not None:
+            self.trace.append(ev)
         # HMM forward step (the chain's last filtered probability is the prior)
         prior = self._p_last
         ps = p.p_switch
@@ -447,7 +462,9 @@ def step_window(acc_m_s2: np.ndarray, gyro_rad_s: np.ndarray | None, *, fs_hz: f
     i0, i1 = max(0, ic - hw), min(n, ic + hw + 1)
     g0, g1 = max(0, ic - gw), min(n, ic + gw + 1)
     acc = np.asarray(acc_m_s2, dtype=float)
-    g = np.nanmean(acc[g0:g1], axis=0)
+    seg = acc[g0:g1]
+    fin = np.all(np.isfinite(seg), axis=1)
+    g = seg[fin].mean(axis=0) if fin.any() else np.zeros(3)
     gn = float(np.linalg.norm(g))
     up = g / gn if gn > 1e-9 else np.array([0.0, 0.0, 1.0])
     a = acc[i0:i1]

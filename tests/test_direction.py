@@ -1,0 +1,234 @@
+"""Direction (forward / backward) per step: known answers, invariances, streaming, scoring."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gait.evaluation_direction import score_direction, step_segments
+from gait.frames import parse_mount, random_rotation
+from gait.pipeline import analyze
+from gait.signal.direction import (DirectionEstimator, DirectionParams, directions_for_steps,
+                                   make_stage, step_window)
+from gait.sim import simulate
+from gait.types import Recording, Step
+
+BODY = parse_mount("body")
+
+
+def _sim(programme: str, seed: int = 1):
+    sim = simulate(programme, seed=seed, fs_hz=100.0)
+    lab = sim.labels.to_dict()
+    return sim.recording, lab, np.asarray(lab["initial_contacts_s"], float)
+
+
+@pytest.fixture(scope="module")
+def fwd_walk():
+    return _sim("stand:2,walk:25:forward:110,stand:2", seed=11)
+
+
+def _reverse(acc, gyro, ics, duration_s):
+    """Play a recording backwards: acc time-mirrored, gyro time-mirrored and sign-flipped."""
+    return acc[::-1].copy(), -gyro[::-1].copy(), np.sort(duration_s - 0.01 - ics)
+
+
+def _share(steps, d):
+    return np.mean([s.direction == d for s in steps])
+
+
+@pytest.mark.parametrize("mount", [BODY, None], ids=["known-mount", "orientation-free"])
+def test_forward_walk_is_forward_and_reversed_is_backward(fwd_walk, mount):
+    rec, lab, ics = fwd_walk
+    steps, _ = directions_for_steps(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz, steps_s=ics,
+                                    mount=mount)
+    assert _share(steps, "forward") >= 0.9
+    acc_r, gyro_r, ics_r = _reverse(rec.acc_m_s2, rec.gyro_rad_s, ics, rec.duration_s)
+    steps_r, _ = directions_for_steps(acc_r, gyro_r, fs_hz=rec.fs_hz, steps_s=ics_r, mount=mount)
+    assert _share(steps_r, "backward") >= 0.9
+
+
+def test_reversed_recording_through_the_pipeline_is_backward(fwd_walk):
+    rec, _, ics = fwd_walk
+    acc_r, gyro_r, _ = _reverse(rec.acc_m_s2, rec.gyro_rad_s, ics, rec.duration_s)
+    for acc, gyro, want in ((rec.acc_m_s2, rec.gyro_rad_s, "forward"), (acc_r, gyro_r, "backward")):
+        res = analyze(Recording.from_arrays(acc, fs_hz=rec.fs_hz, gyro_rad_s=gyro))
+        assert res.info["direction_mode"] == "orientation-free"
+        assert len(res.steps) > 30
+        assert _share(res.steps, want) >= 0.85
+        assert res.bouts and max(res.bouts, key=lambda b: b.n_steps).direction == want
+
+
+def test_rotation_does_not_change_orientation_free_results():
+    rec, lab, ics = _sim("stand:2,walk:12:forward:105,walk:12:backward:110,run:10:forward:170", seed=5)
+    base, est0 = directions_for_steps(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz, steps_s=ics)
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        R = random_rotation(rng)
+        rot, _ = directions_for_steps(rec.acc_m_s2 @ R.T, rec.gyro_rad_s @ R.T, fs_hz=rec.fs_hz,
+                                      steps_s=ics)
+        assert [s.direction for s in rot] == [s.direction for s in base]
+        np.testing.assert_allclose([s.direction_confidence for s in rot],
+                                   [s.direction_confidence for s in base], atol=1e-6)
+    sc = score_direction(lab, ics, [s.direction for s in base])
+    assert sc.accuracy > 0.95
+
+
+def test_mount_turned_180_is_flagged_and_directions_still_right(fwd_walk):
+    rec, _, ics = fwd_walk
+    ok_steps, ok_est = directions_for_steps(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz,
+                                            steps_s=ics, mount=BODY)
+    rev_steps, rev_est = directions_for_steps(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz,
+                                              steps_s=ics, mount=BODY.turned_180())
+    assert ok_est.mount_check()["status"] == "ok"
+    assert rev_est.mount_check()["status"] == "reversed"
+    assert rev_est.info()["mount_check"]["status"] == "reversed"
+    assert _share(rev_steps, "forward") >= 0.9
+    assert ok_est.mode == "known-mount"
+
+
+def test_transitions_found_within_two_steps():
+    # Running: the simulator's backward WALKING keeps a forward-like pitch/AP coupling (a
+    # non-reversing collision term), unlike every backward walk in the motion-capture data, so
+    # walking transitions are checked on the real sessions (test_dev_session_with_transitions).
+    prog = ("stand:2,run:12:forward:170,run:12:backward:180,run:12:forward:172,"
+            "run:12:backward:178,stand:2")
+    rec, lab, ics = _sim(prog, seed=3)
+    for mount in (BODY, None):
+        steps, _ = directions_for_steps(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz, steps_s=ics,
+                                        mount=mount)
+        sc = score_direction(lab, ics, [s.direction for s in steps])
+        ok, n = sc.transition_summary(2)
+        assert n == 3 and ok == 3, sc.transitions
+        assert sc.accuracy > 0.95
+
+
+def test_orientation_free_fixes_the_forward_sign(fwd_walk):
+    rec, _, ics = fwd_walk
+    _, est = directions_for_steps(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz, steps_s=ics)
+    info = est.info()
+    assert info["forward_sign_fixed"] is True
+    # the sim's sensor x axis is forward: the fixed axis points along +x (tilt of a few deg)
+    assert info["ap_axis_sensor"][0] > 0.95
+
+
+def test_release_is_bounded_and_in_order(fwd_walk):
+    rec, _, ics = fwd_walk
+    est = DirectionEstimator(fs_hz=rec.fs_hz, mount=BODY)
+    out: list[Step] = []
+    held_max = 0
+    for k, t in enumerate(ics):
+        out += est.push(Step(t_s=float(t), index=int(t * 100)),
+                        step_window(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz, t_ic_s=float(t)))
+        held_max = max(held_max, k + 1 - len(out))
+    out += est.flush()
+    assert [s.t_s for s in out] == list(ics)
+    p = DirectionParams()
+    assert held_max <= 2 + p.max_start_hold
+
+
+def test_chunking_does_not_change_directions(fwd_walk):
+    rec, _, _ = fwd_walk
+    r1 = analyze(rec, chunk_s=60.0)
+    r2 = analyze(rec, chunk_s=0.37)
+    assert [(s.t_s, s.direction, s.direction_confidence) for s in r1.steps] == \
+        [(s.t_s, s.direction, s.direction_confidence) for s in r2.steps]
+    assert r1.info["direction_mode"] == "known-mount"  # the simulator's header names the mount
+
+
+def test_degenerate_inputs_give_unknown():
+    est = make_stage(fs_hz=100.0, mount=None)
+    assert est.flush() == []
+    n = 400
+    still = np.tile([0.0, 0.0, 9.81], (n, 1))
+    steps, e = directions_for_steps(still, np.zeros((n, 3)), fs_hz=100.0,
+                                    steps_s=np.arange(0.5, 3.5, 0.5))
+    assert all(s.direction == "unknown" and s.direction_confidence == 0.0 for s in steps)
+    nan = np.full((n, 3), np.nan)
+    steps, _ = directions_for_steps(nan, nan, fs_hz=100.0, steps_s=np.arange(0.5, 3.5, 0.5))
+    assert all(s.direction == "unknown" for s in steps)
+    with pytest.raises(ValueError):
+        DirectionEstimator(fs_hz=0.0)
+
+
+# ---------------------------------------------------------------------- scoring
+def _labels(segments, duration_s=10.0):
+    return {"name": "t", "duration_s": duration_s,
+            "segments": [{"start_s": a, "end_s": b, "direction": d, "activity": "walk"}
+                         for a, b, d in segments]}
+
+
+def test_score_known_answers():
+    lab = _labels([(0, 4, "still"), (4, 7, "forward"), (7, 10, "backward")])
+    t = np.arange(4.25, 10.0, 0.5)
+    right = ["forward" if x < 7 else "backward" for x in t]
+    sc = score_direction(lab, t, right)
+    assert sc.accuracy == pytest.approx(1.0)
+    assert sc.segment_accuracy(2.0) == (2, 2)
+    assert sc.transitions == [("t", 7.0, "backward", 1)]
+    wrong = ["backward" if x < 7 else "forward" for x in t]
+    sc = score_direction(lab, t, wrong)
+    assert sc.accuracy == pytest.approx(0.0)
+    assert sc.confusion_s["forward"]["backward"] == pytest.approx(3.0, abs=0.02)
+    # nothing detected: all labelled time is uncovered, hence wrong
+    sc = score_direction(lab, [], [])
+    assert sc.accuracy == 0.0 and sc.confusion_s["backward"]["uncovered"] == pytest.approx(3.0)
+    # a late change: the first two steps after 7 s are still forward -> delay 3 steps
+    late = ["forward" if x < 8.1 else "backward" for x in t]
+    assert score_direction(lab, t, late).transitions[0][3] == 3
+
+
+def test_step_segments_cover_midpoints_and_edges():
+    segs = step_segments([1.0, 2.0, 3.0, 10.0, 10.5], ["forward"] * 3 + ["backward"] * 2, duration_s=10.6)
+    assert segs[0]["start_s"] == pytest.approx(0.0) and segs[0]["end_s"] == pytest.approx(1.5)
+    assert segs[2]["end_s"] == pytest.approx(4.0)
+    assert segs[3]["start_s"] == pytest.approx(9.5) and segs[-1]["end_s"] == pytest.approx(10.6)
+
+
+# ---------------------------------------------------------------------- real dev data
+def _load_dev(shared_data, name):
+    import pandas as pd
+
+    csv = next(shared_data.glob(f"dev*/**/{name}.csv"))
+    lab = json.loads(csv.with_name(name + ".labels.json").read_text())
+    df = pd.read_csv(csv)
+    acc = df[["ax", "ay", "az"]].to_numpy(float) * (9.80665 if lab["units"]["acc"] == "g" else 1.0)
+    return lab, acc, df[["gx", "gy", "gz"]].to_numpy(float)
+
+
+@pytest.mark.shared_data
+def test_dev_session_with_transitions(shared_data):
+    lab, acc, gyro = _load_dev(shared_data, "session_02")
+    ics = np.asarray(lab["initial_contacts_s"])
+    for mount in (BODY, None):
+        steps, _ = directions_for_steps(acc, gyro, fs_hz=100.0, steps_s=ics, mount=mount)
+        sc = score_direction(lab, ics, [s.direction for s in steps])
+        assert sc.accuracy > 0.95
+        assert sc.transition_summary(2)[0] == sc.transition_summary(2)[1] > 0
+    # played backwards, the backward pieces become forward and vice versa
+    acc_r, gyro_r, ics_r = _reverse(acc, gyro, ics, lab["duration_s"])
+    steps_r, _ = directions_for_steps(acc_r, gyro_r, fs_hz=100.0, steps_s=ics_r, mount=BODY)
+    rev = {"forward": "backward", "backward": "forward"}
+    lab_r = dict(lab, segments=[dict(s, start_s=lab["duration_s"] - s["end_s"],
+                                     end_s=lab["duration_s"] - s["start_s"],
+                                     direction=rev.get(s["direction"], s["direction"]))
+                                for s in reversed(lab["segments"])])
+    assert score_direction(lab_r, ics_r, [s.direction for s in steps_r]).accuracy > 0.9
+
+
+@pytest.mark.shared_data
+def test_dev_rotated_variant_orientation_free(shared_data):
+    lab, acc, gyro = _load_dev(shared_data, "bn1_walk-back_old_001")
+    rot = next(shared_data.glob("dev_variants/rotated/**/bn1_walk-back_old_001.csv"))
+    lab_r = json.loads(rot.with_name("bn1_walk-back_old_001.labels.json").read_text())
+    import pandas as pd
+
+    df = pd.read_csv(rot)
+    ics = np.asarray(lab["initial_contacts_s"])
+    a, _ = directions_for_steps(acc, gyro, fs_hz=100.0, steps_s=ics)
+    b, _ = directions_for_steps(df[["ax", "ay", "az"]].to_numpy(float), df[["gx", "gy", "gz"]].to_numpy(float),
+                                fs_hz=100.0, steps_s=ics)
+    assert [s.direction for s in a] == [s.direction for s in b]
+    assert _share(b, "backward") > 0.8
+    assert score_direction(lab_r, ics, [s.direction for s in b]).accuracy > 0.9
