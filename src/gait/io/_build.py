@@ -316,7 +316,7 @@ def build_recording(raw: RawData, opts: Options) -> Recording:
             raise InputError("the accelerometer and gyro files do not overlap in time", path=label)
         if trimmed > 0.5:
             raw.notes.append(f"trimmed {trimmed:.2f} s where only one of acc/gyro has data")
-    n = int(math.floor((t1 - t0) * fs + 1e-6)) + 1
+    n = int(math.floor((t1 - t0) * fs + 0.01)) + 1  # stamps rounded to 1e-6 s
     duration = n / fs
     if duration < MIN_DURATION_S:
         raise SignalError(f"only {duration:.2f} s of data; at least {MIN_DURATION_S:g} s needed",
