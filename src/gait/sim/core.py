@@ -303,8 +303,15 @@ def simulate(
         if not (isinstance(val, (int, float)) and math.isfinite(val) and 0 <= val <= hi):
             raise GaitError(f"{nm} must be between 0 and {hi}, got {val!r}")
     m = parse_mount(mount)
-    rng = np.random.default_rng(seed)
-    R_rot, rot_spec = _resolve_rotation(rotation, rng)
+    if seed is None:  # draw one, and record it so the recording can be made again
+        seed = int(np.random.SeedSequence().entropy % (2**63))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise GaitError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    # independent streams, so that e.g. a random rotation leaves the motion unchanged
+    ss_motion, ss_rot, ss_sensor = np.random.SeedSequence(seed).spawn(3)
+    rng = np.random.default_rng(ss_motion)
+    R_rot, rot_spec = _resolve_rotation(rotation, np.random.default_rng(ss_rot))
     noise_p = _resolve_noise(noise)
 
     durations = np.array([s.duration_s for s in segs], dtype=float)
@@ -447,6 +454,7 @@ def simulate(
     gyr = model.decimate(gyr, factor, fs_hz, fs_int)
 
     # ---------------- sensor errors
+    rng = np.random.default_rng(ss_sensor)
     acc_bias = rng.uniform(-1, 1, 3) * noise_p["acc_bias"]
     gyro_bias = rng.uniform(-1, 1, 3) * noise_p["gyro_bias"]
     acc_scale = 1.0 + rng.normal(0, 1, 3) * noise_p["scale_sd"]
