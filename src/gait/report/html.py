@@ -49,18 +49,18 @@ _CSS = """
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--ink);
 font:15px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI","Noto Sans","DejaVu Sans",Helvetica,Arial,sans-serif}
-main{max-width:1080px;margin:0 auto;padding:28px 24px 40px}
+main{max-width:1180px;margin:0 auto;padding:28px 24px 40px}
 header.top{display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 16px;margin-bottom:6px}
 h1{font-size:26px;margin:0;font-weight:650;letter-spacing:-.01em}
 h1 .file{color:var(--muted);font-weight:500;word-break:break-all}
 h2{font-size:18px;margin:0 0 10px;font-weight:620}
 h3{font-size:15px;margin:0 0 6px}
-.meta{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:2px 18px;
+.meta{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:2px 18px;
 margin:10px 0 20px;padding:12px 16px;background:var(--card);border:1px solid var(--line);border-radius:10px;font-size:13.5px}
 .meta div{display:flex;gap:8px;min-width:0}
 .meta dt{color:var(--muted);flex:none}
 .meta dd{margin:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(132px,1fr));gap:12px;margin-bottom:14px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(145px,1fr));gap:12px;margin-bottom:14px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
 .card .label{font-size:12.5px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
 .card .value{font-size:24px;font-weight:650;line-height:1.25;font-variant-numeric:tabular-nums}
@@ -211,7 +211,7 @@ def build_figures(result: GaitResult, *, history_runs: Sequence[dict[str, Any]] 
         plots.plot_cadence_distribution(result, ax=ax)
         figs["cadence_distribution"] = fig
         splits = tables.minute_splits(result)
-        if splits:
+        if len(splits) >= 2:  # for one minute the table says it all
             fig, ax = new(10, 2.8)
             plots.plot_minute_splits(splits, ax=ax)
             figs["minute_splits"] = fig

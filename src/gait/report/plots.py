@@ -161,9 +161,20 @@ def plot_cadence(result: GaitResult, *, ax=None, show_bouts: bool = True,
     ax.grid(axis="y", color=GRID, lw=0.8)
     ys = [s.cadence_spm for s in result.steps if math.isfinite(s.cadence_spm)]
     if ys:
-        lo, hi = float(np.percentile(ys, 0.5)), float(np.percentile(ys, 99.5))
-        pad = max(5.0, 0.08 * (hi - lo))
-        ax.set_ylim(max(0.0, lo - pad), hi + pad)
+        # robust view limits; steps outside them are marked at the edge (gid 'clipped-<dir>')
+        lo, hi = float(np.percentile(ys, 1.0)), float(np.percentile(ys, 99.0))
+        pad = max(8.0, 0.12 * (hi - lo))
+        y0, y1 = max(0.0, lo - pad), hi + pad
+        ax.set_ylim(y0, y1)
+        for d in DIRECTION_ORDER:
+            out = [(s.t_s / 60.0, y1 if s.cadence_spm > y1 else y0) for s in result.steps
+                   if (s.direction if s.direction in DIRECTION_COLORS else "unknown") == d
+                   and math.isfinite(s.cadence_spm) and not (y0 <= s.cadence_spm <= y1)]
+            if out:
+                xo, yo = np.array(out).T
+                ax.scatter(xo, yo, s=16, marker="^" if yo[0] >= y1 else "v",
+                           color=direction_color(d), alpha=0.9, linewidths=0, zorder=3,
+                           clip_on=False, gid=f"clipped-{d}")
     else:
         ax.text(0.5, 0.5, "No steps detected", transform=ax.transAxes, ha="center",
                 va="center", color=MUTED)
@@ -197,8 +208,8 @@ def plot_cadence_distribution(result: GaitResult, *, ax=None, bin_spm: float = 2
         ax.set_xlabel("Cadence (steps/min)")
         ax.set_ylabel("Steps")
         return ax
-    lo = math.floor(np.percentile(allv, 0.5) / bin_spm) * bin_spm
-    hi = math.ceil(np.percentile(allv, 99.5) / bin_spm) * bin_spm + bin_spm
+    lo = math.floor(np.percentile(allv, 1.0) / bin_spm) * bin_spm
+    hi = math.ceil(np.percentile(allv, 99.0) / bin_spm) * bin_spm + bin_spm
     bins = np.arange(lo, hi + bin_spm / 2, bin_spm)
     for d in DIRECTION_ORDER:
         v = vals[d]
@@ -276,11 +287,6 @@ def plot_minute_splits(splits: Sequence[tables.Split], *, ax=None):
     ax.set_xlabel("Minute")
     ax.set_ylabel("Steps")
     ax.grid(axis="y", color=GRID, lw=0.8)
-    if len(splits):
-        from matplotlib.ticker import MaxNLocator
-
-        ax.set_xlim(0.4, len(splits) + 0.6)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=20))
     cad = np.array([s.cadence_spm for s in splits], dtype=float)
     if np.isfinite(cad).any():
         ax2 = ax.twinx()
@@ -296,6 +302,14 @@ def plot_minute_splits(splits: Sequence[tables.Split], *, ax=None):
         h2, l2 = ax2.get_legend_handles_labels()
         ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.25),
                   ncol=len(h1 + h2), frameon=False, fontsize=9)
+    if len(splits):  # after twinx, which shares (and would reset) the x axis
+        from matplotlib.ticker import MaxNLocator
+
+        ax.set_xlim(0.4, len(splits) + 0.6)
+        if len(splits) <= 30:
+            ax.set_xticks(x)
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=20))
     return ax
 
 
@@ -368,7 +382,7 @@ def plot_history_trend(runs: Sequence[dict[str, Any]], *, ax=None, current_key: 
         if np.isfinite(cad).any():
             lo, hi = np.nanmin(cad), np.nanmax(cad)
             pad = max(5.0, 0.15 * (hi - lo))
-            ax.set_ylim(max(0.0, lo - pad), hi + 2 * pad)
+            ax.set_ylim(max(0.0, lo - pad), hi + 1.5 * pad)
         labels = []
         for r in runs:
             t = _run_time(r)
@@ -378,5 +392,6 @@ def plot_history_trend(runs: Sequence[dict[str, Any]], *, ax=None, current_key: 
     ax.right_axis = ax2
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="upper left", frameon=False, fontsize=9, ncol=2)
+    ax.legend(h1 + h2, l1 + l2, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False,
+              fontsize=9, ncol=2)
     return ax
