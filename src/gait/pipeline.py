@@ -31,9 +31,9 @@ import numpy as np
 from ._version import __version__
 from .errors import GaitError, SignalError
 from .frames import Mount, parse_mount
-from .signal.bouts import BoutAssembler, StepFeatures, step_activity
+from .signal.bouts import BoutAssembler, StepFeatures
 from .signal.params import AnalysisParams
-from .signal.preprocess import body_axes, horizontal, preprocessing_info
+from .signal.preprocess import preprocessing_info
 from .signal.stages import DirectionStage, StepWindow, default_stage
 from .signal.steps import detect_rows
 from .signal.summary import summarize
@@ -101,28 +101,37 @@ class StreamAnalyzer:
         self.params = _as_params(params)
         self.mount = parse_mount(mount)
         p = self.params
-        self._H = max(1, int(round(p.hop_s * fs)))
-        self._B = int(round(p.lookback_s * fs))
-        self._A = int(round(p.lookahead_s * fs))
-        self._min_run = max(8, int(round(MIN_RUN_S * fs)))
+        #: Block-averaging factor to the analysis rate (about analysis_rate_hz).
+        self._M = max(1, int(fs // p.analysis_rate_hz))
+        self.fa_hz = fs / self._M
+        fa = self.fa_hz
+        self._H = max(1, int(round(p.hop_s * fa)))
+        self._B = int(round(p.lookback_s * fa))
+        self._A = int(round(p.lookahead_s * fa))
+        self._min_run = max(8, int(round(MIN_RUN_S * fa)))
         self._W = max(1, int(round(p.direction_window_s * fs)))
         self.stage = direction_stage if direction_stage is not None else default_stage(
-            fs_hz=fs, mount=self.mount, params=p
+            fs_hz=fs, mount=self.mount, params=None
         )
         self._bouts = BoutAssembler(p)
-        # Ring buffer: samples [buf0, n) of the stream.
+        # Full-rate ring buffer: samples [fb0, n) of the stream.
         self._acc = np.empty((0, 3))
         self._gyro: np.ndarray | None = None
         self._has_gyro: bool | None = None
         self._ok = np.empty(0, dtype=bool)
-        self._buf0 = 0
+        self._fb0 = 0
         self._n = 0
+        # Analysis-rate buffer: blocks [db0, nd) (block j = full-rate samples [j M, j M + M)).
+        self._dacc = np.empty((0, 3))
+        self._dok = np.empty(0, dtype=bool)
+        self._db0 = 0
+        self._nd = 0
         self._k = 0  # next frame to decide
         self._t0: float | None = None
         self._finished = False
-        # Invalid runs [start, end) (absolute indices) not yet passed by the step sequence.
+        # Invalid runs [start, end) (full-rate absolute indices) not yet passed by the steps.
         self._invalid: list[list[int]] = []
-        self._last_det_idx = -1  # absolute index of the last step given to the stage
+        self._last_det_idx = -1  # full-rate index of the last step given to the stage
         self._last_det_t = -math.inf
         self._feat: dict[int, StepFeatures] = {}
         self._steps: list[Step] = []
@@ -150,8 +159,9 @@ class StreamAnalyzer:
         self._acc = np.concatenate([self._acc, acc]) if len(self._acc) else acc.copy()
         if self._has_gyro:
             self._gyro = np.concatenate([self._gyro, gyro]) if len(self._gyro) else gyro.copy()
-        self._ok = np.concatenate([self._ok, ok])
+        self._ok = np.concatenate([self._ok, ok]) if len(self._ok) else ok.copy()
         self._n += n
+        self._decimate()
         return self._run(final=False)
 
     def finish(self) -> list[Step | Bout]:
@@ -164,6 +174,8 @@ class StreamAnalyzer:
         self._acc = np.empty((0, 3))
         self._gyro = None
         self._ok = np.empty(0, dtype=bool)
+        self._dacc = np.empty((0, 3))
+        self._dok = np.empty(0, dtype=bool)
         return out
 
     def status(self) -> LiveStatus:
@@ -177,8 +189,7 @@ class StreamAnalyzer:
         in_bout = self._bouts.current_bout is not None
         activity = "other"
         if in_bout and last is not None:
-            f = self._feat.get(last.index)
-            activity = step_activity(last.cadence_spm, f.vmin_m_s2 if f else 0.0, self.params)
+            activity = self._bouts.last_activity
         return LiveStatus(
             t_s=t,
             n_steps=len(self._steps),
@@ -203,10 +214,13 @@ class StreamAnalyzer:
         duration = self._n / self.fs_hz
         summary = summarize(self._steps, self._bout_list, duration_s=duration)
         p = self.params
+        pre = preprocessing_info(self.fs_hz, p.lookback_s, p.hop_s, p.lookahead_s)
+        pre["analysis_rate_hz"] = self.fa_hz
+        pre["block_average"] = self._M
         info = {
             "version": __version__,
             "parameters": p.to_dict(),
-            "preprocessing": preprocessing_info(self.fs_hz, p.lookback_s, p.hop_s, p.lookahead_s),
+            "preprocessing": pre,
             "direction_mode": getattr(self.stage, "mode", "none"),
             "direction": self.stage.info() if hasattr(self.stage, "info") else {},
             "mount": None if self.mount is None else {"name": self.mount.name, "mapping": self.mount.mapping},
@@ -237,70 +251,98 @@ class StreamAnalyzer:
                 self._invalid.append([a, b])
 
     def _gap_between(self, i0: int, i1: int) -> bool:
-        return any(a < i1 and b > i0 for a, b in self._invalid)
+        for a, b in self._invalid:
+            if a < i1 and b > i0:
+                return True
+        return False
+
+    def _decimate(self) -> None:
+        """Block-average complete blocks of M samples to the analysis rate."""
+        M = self._M
+        nd_new = self._n // M
+        if nd_new <= self._nd:
+            return
+        a = self._nd * M - self._fb0
+        b = nd_new * M - self._fb0
+        if M == 1:
+            dacc = self._acc[a:b]
+            dok = self._ok[a:b]
+        else:
+            dacc = self._acc[a:b].reshape(-1, M, 3).mean(axis=1)
+            dok = self._ok[a:b].reshape(-1, M).all(axis=1)
+        self._dacc = np.concatenate([self._dacc, dacc]) if len(self._dacc) else dacc.copy()
+        self._dok = np.concatenate([self._dok, dok]) if len(self._dok) else dok.copy()
+        self._nd = nd_new
 
     def _run(self, *, final: bool) -> list:
-        H, B, A, n = self._H, self._B, self._A, self._n
+        H, B, A = self._H, self._B, self._A
+        nd = self._nd
         if final:
-            k_end = -(-n // H)  # every frame with at least one sample
+            k_end = -(-nd // H)  # every frame with at least one block
         else:
-            k_end = max(0, (n - A) // H)  # frames whose whole context has arrived
+            k_end = max(0, (nd - A) // H)  # frames whose whole context has arrived
         out: list = []
         if k_end <= self._k:
-            out += self._check_stale()
             return out
         ks = range(self._k, k_end)
-        # Frames with a full, gap-free context are decided together (array-at-once).
         full = []
         dets: dict[int, list] = {}
         for k in ks:
             c0, c1 = k * H - B, (k + 1) * H + A
-            if c0 >= 0 and c1 <= n and self._ok[c0 - self._buf0 : c1 - self._buf0].all():
+            if c0 >= 0 and c1 <= nd and self._dok[c0 - self._db0 : c1 - self._db0].all():
                 full.append(k)
             else:
                 dets[k] = self._frame_partial(k)
         if full:
             dets.update(self._frames_full(full))
         for k in ks:
-            frame_end = min((k + 1) * H, n)
             for det in dets[k]:
                 out += self._emit_detection(det)
             self._k = k + 1
-            out += self._check_stale(frame_end)
-        # Trim the buffer to what the next frame's context needs.
-        keep_from = max(0, self._k * H - B)
-        if keep_from > self._buf0:
-            cut = min(keep_from, n) - self._buf0
+            out += self._check_stale(min((k + 1) * H, nd) * self._M)
+        self._trim()
+        return out
+
+    def _trim(self) -> None:
+        keep_d = max(0, self._k * self._H - self._B)
+        if keep_d > self._db0:
+            cut = min(keep_d, self._nd) - self._db0
+            self._dacc = self._dacc[cut:]
+            self._dok = self._dok[cut:]
+            self._db0 += cut
+        keep_f = max(0, min(self._nd * self._M, self._k * self._H * self._M - self._W - self._M))
+        if keep_f > self._fb0:
+            cut = min(keep_f, self._n) - self._fb0
             self._acc = self._acc[cut:]
             if self._gyro is not None:
                 self._gyro = self._gyro[cut:]
             self._ok = self._ok[cut:]
-            self._buf0 += cut
-        return out
+            self._fb0 += cut
 
     def _frames_full(self, ks: list[int]) -> dict[int, list]:
         H, B, A = self._H, self._B, self._A
         L = B + H + A
-        c0 = ks[0] * H - B - self._buf0
-        span = self._acc[c0 : c0 + (len(ks) - 1) * H + L]
+        c0 = ks[0] * H - B - self._db0
+        span = self._dacc[c0 : c0 + (len(ks) - 1) * H + L]
         win = np.lib.stride_tricks.sliding_window_view(span, (L, 3))[::H, 0]
         rows = np.ascontiguousarray(win)  # (R, L, 3)
-        det = detect_rows(rows, fs_hz=self.fs_hz, params=self.params)
+        det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params)
         out: dict[int, list] = {k: [] for k in ks}
-        own0, own1 = B, B + H
-        for j in range(det.row.size):
-            ic = det.ic_pos[j]
-            if own0 <= ic < own1:
-                r = int(det.row[j])
-                k = ks[r]
-                out[k].append(self._det_tuple(det, j, r, k * H - B, 0, L))
+        if det.row.size == 0:
+            return out
+        keep = (det.ic_pos >= B) & (det.ic_pos < B + H)
+        for j in np.nonzero(keep)[0].tolist():
+            r = int(det.row[j])
+            k = ks[r]
+            c = k * H - B
+            out[k].append(self._det_tuple(det, j, r, c, c, c + L))
         return out
 
     def _frame_partial(self, k: int) -> list:
-        H, B, A, n = self._H, self._B, self._A, self._n
-        c0, c1 = max(0, k * H - B), min(n, (k + 1) * H + A)
-        o0, o1 = k * H, min((k + 1) * H, n)
-        ok = self._ok[c0 - self._buf0 : c1 - self._buf0]
+        H, B, A, nd = self._H, self._B, self._A, self._nd
+        c0, c1 = max(0, k * H - B), min(nd, (k + 1) * H + A)
+        o0, o1 = k * H, min((k + 1) * H, nd)
+        ok = self._dok[c0 - self._db0 : c1 - self._db0]
         d = np.diff(np.r_[0, ok.astype(np.int8), 0])
         starts = np.nonzero(d == 1)[0] + c0
         ends = np.nonzero(d == -1)[0] + c0
@@ -308,60 +350,50 @@ class StreamAnalyzer:
         for a, b in zip(starts.tolist(), ends.tolist()):
             if b - a < self._min_run or b <= o0 or a >= o1:
                 continue
-            rows = self._acc[a - self._buf0 : b - self._buf0][None]
-            det = detect_rows(rows, fs_hz=self.fs_hz, params=self.params)
+            rows = self._dacc[a - self._db0 : b - self._db0][None]
+            det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params)
             lo, hi = max(o0, a) - a, min(o1, b) - a
             for j in range(det.row.size):
                 ic = det.ic_pos[j]
                 if lo <= ic < hi:
-                    res.append(self._det_tuple(det, j, 0, a, 0, b - a))
+                    res.append(self._det_tuple(det, j, 0, a, a, b))
         res.sort(key=lambda x: x[0])
         return res
 
-    def _det_tuple(self, det, j: int, r: int, row0_abs: int, lo: int, hi: int) -> tuple:
-        """(abs IC position, features, window data) for detection j of row r."""
-        pos = float(det.ic_pos[j])
-        i = int(round(pos))
-        i = min(max(i, lo), hi - 1)
-        w0, w1 = max(lo, i - self._W), min(hi, i + self._W + 1)
-        a0 = row0_abs - self._buf0
-        g_hat = det.g_hat[r]
-        acc_w = self._acc[a0 + w0 : a0 + w1]
-        gyro_w = None if self._gyro is None else self._gyro[a0 + w0 : a0 + w1]
+    def _det_tuple(self, det, j: int, r: int, row0: int, run0: int, run1: int) -> tuple:
+        """(full-rate IC position, features, row info) for detection j of row r.
+
+        ``row0`` is the analysis-rate index of the row's first block; ``run0``/``run1`` bound the
+        gap-free run the row belongs to (analysis-rate indices).
+        """
+        M = self._M
+        pos = (row0 + float(det.ic_pos[j])) * M + 0.5 * (M - 1)
         feat = StepFeatures(
             period_s=float(det.period_s[r]),
             amp_m_s2=float(det.amp_m_s2[j]),
             vmin_m_s2=float(det.vmin_m_s2[j]),
         )
-        return (row0_abs + pos, feat, (row0_abs + w0, i - w0, det.v[r, w0:w1].copy(), acc_w.copy(),
-                                       None if gyro_w is None else gyro_w.copy(), g_hat.copy()))
+        return (pos, feat, run0 * M, run1 * M, det.g_hat[r], float(det.g_m_s2[r]))
 
     def _emit_detection(self, det: tuple) -> list:
-        abs_pos, feat, (w_abs0, i_in, v_w, acc_w, gyro_w, g_hat) = det
+        pos, feat, f0, f1, g_hat, g_m = det
         out: list = []
-        idx = int(round(abs_pos))
-        if idx <= self._last_det_idx:  # never two steps on one sample, never out of order
-            return out
-        if self._last_det_idx >= 0 and self._gap_between(self._last_det_idx, idx):
+        idx = int(round(pos))
+        if idx <= self._last_det_idx or idx < f0 or idx >= f1:
+            return out  # never two steps on one sample, never out of order or outside the run
+        if self._last_det_idx >= 0 and self._invalid and self._gap_between(self._last_det_idx, idx):
             out += self._close_sequence()
-        # Forget gaps that are behind us.
-        self._invalid = [g for g in self._invalid if g[1] > idx]
+        if self._invalid:
+            self._invalid = [g for g in self._invalid if g[1] > idx]
         t0 = self._t0 or 0.0
-        step = Step(t_s=t0 + abs_pos / self.fs_hz, index=idx)
-        hz = horizontal(acc_w, g_hat)
-        axes = body_axes(g_hat, None if self.mount is None else self.mount.R)
+        step = Step(t_s=t0 + pos / self.fs_hz, index=idx)
+        w0, w1 = max(f0, idx - self._W), min(f1, idx + self._W + 1)
+        a, b = w0 - self._fb0, w1 - self._fb0
         window = StepWindow(
-            fs_hz=self.fs_hz,
-            t0_s=t0 + w_abs0 / self.fs_hz,
-            i_step=i_in,
-            vertical_m_s2=v_w,
-            horizontal_m_s2=hz,
-            g_hat=g_hat,
-            forward_m_s2=None if axes is None else hz @ axes[0],
-            left_m_s2=None if axes is None else hz @ axes[1],
-            gyro_rad_s=gyro_w,
-            mount=self.mount,
-            step_period_s=feat.period_s,
+            self.fs_hz, t0 + w0 / self.fs_hz, idx - w0,
+            g_hat=g_hat, gyro_rad_s=None if self._gyro is None else self._gyro[a:b],
+            mount=self.mount, step_period_s=feat.period_s,
+            acc_m_s2=self._acc[a:b], g_m_s2=g_m,
         )
         self._feat[idx] = feat
         self._last_det_idx = idx
@@ -372,7 +404,6 @@ class StreamAnalyzer:
 
     def _to_bouts(self, s: Step) -> list:
         feat = self._feat.pop(s.index, None) or StepFeatures(float("nan"), float("nan"), float("nan"))
-        self._feat_last = feat
         return self._collect(self._bouts.push(s, feat))
 
     def _collect(self, events: list) -> list:
@@ -381,7 +412,8 @@ class StreamAnalyzer:
                 self._steps.append(e)
                 if e.bout >= 0:
                     self._recent_t.append(e.t_s)
-                    del self._recent_t[:-8]
+                    if len(self._recent_t) > 16:
+                        del self._recent_t[:-8]
             else:
                 self._bout_list.append(e)
                 self._recent_t = []
@@ -394,21 +426,16 @@ class StreamAnalyzer:
         out += self._collect(self._bouts.close())
         return out
 
-    def _check_stale(self, frontier_idx: int | None = None) -> list:
+    def _check_stale(self, frontier_idx: int) -> list:
         """Close the walk when no step has come for the bout gap, or a gap has been passed."""
-        if self._last_det_idx < 0:
+        if self._last_det_t == -math.inf:
             return []
-        frontier = self._k * self._H if frontier_idx is None else frontier_idx
-        t_front = (self._t0 or 0.0) + frontier / self.fs_hz
-        pending = self._bouts.last_step_s is not None or self._last_det_t > -math.inf
-        if not pending:
-            return []
-        stale = t_front - self._last_det_t > self._bouts.max_gap_s()
-        gap = self._gap_between(self._last_det_idx, frontier)
-        if stale or gap:
-            out = self._close_sequence()
+        t_front = (self._t0 or 0.0) + frontier_idx / self.fs_hz
+        if t_front - self._last_det_t > self._bouts.max_gap_s() or (
+            self._invalid and self._gap_between(self._last_det_idx, frontier_idx)
+        ):
             self._last_det_t = -math.inf
-            return out
+            return self._close_sequence()
         return []
 
 

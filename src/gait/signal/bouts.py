@@ -54,12 +54,23 @@ class BoutAssembler:
     def max_gap_s(self) -> float:
         p = self.p
         if self._intervals:
-            med = float(np.median(self._intervals[-16:]))
+            iv = sorted(self._intervals[-9:])
+            med = iv[len(iv) // 2]
         elif self._run:
             med = self._run[-1][1].period_s
+            if not math.isfinite(med):
+                return p.bout_max_gap_s
         else:
             return p.bout_max_gap_s
         return min(p.bout_max_gap_factor * med, p.bout_max_gap_s)
+
+    @property
+    def last_activity(self) -> str:
+        """Activity of the newest step of the current run ("other" when there is none)."""
+        if not self._run:
+            return "other"
+        s, f = self._run[-1]
+        return step_activity(s.cadence_spm, f.vmin_m_s2, self.p)
 
     @property
     def current_bout(self) -> int | None:
@@ -73,6 +84,8 @@ class BoutAssembler:
         if self._run:
             dt = step.t_s - self._run[-1][0].t_s
             self._intervals.append(dt)
+            if len(self._intervals) > 32:
+                del self._intervals[:-9]
             step.cadence_spm = 60.0 / dt if dt > 0 else float("nan")
         self._run.append((step, feat))
         if self._bout_id is not None:

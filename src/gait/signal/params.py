@@ -15,6 +15,8 @@ class AnalysisParams:
     The defaults are the ones benchmarked in ``docs/benchmarks.md``.
     """
 
+    #: The stream is block-averaged by floor(fs_hz / analysis_rate_hz) before step detection, Hz.
+    analysis_rate_hz: float = 50.0
     #: Frame hop: steps are decided one frame at a time, s.
     hop_s: float = 1.0
     #: Context before / after each frame that its decisions may use, s. Latency <= hop + lookahead.
@@ -23,6 +25,9 @@ class AnalysisParams:
     #: Cadence range searched, steps/min.
     min_cadence_spm: float = 50.0
     max_cadence_spm: float = 230.0
+    #: A stride-length autocorrelation peak is read as two steps when the autocorrelation near
+    #: half its lag reaches this fraction of it.
+    half_lag_ratio: float = 0.35
     #: Step-frequency band kept for peak picking, as multiples of the estimated step frequency.
     lowpass_factor: float = 1.6
     highpass_factor: float = 0.45
@@ -32,8 +37,13 @@ class AnalysisParams:
     rel_peak: float = 0.3
     #: Peaks closer than this fraction of the step period compete (the higher one wins).
     min_interval_frac: float = 0.6
-    #: Initial contact = peak time - ic_lag_frac * step period - ic_lag_s.
-    ic_lag_frac: float = 0.0
+    #: Vertical jerk (for the initial-contact time) is band-limited at this frequency, Hz.
+    jerk_lowpass_hz: float = 6.0
+    #: The initial contact is searched this many step periods before the hump's peak.
+    ic_search_frac: float = 0.35
+    #: ... and up to this many step periods after it.
+    ic_search_after_frac: float = 0.1
+    #: Initial contact = time of the jerk maximum - ic_lag_s.
     ic_lag_s: float = 0.0
     #: Step frequency used when the frame shows no clear rhythm, Hz.
     default_step_hz: float = 1.8

@@ -32,7 +32,6 @@ and cadence per direction, so a stage only has to label steps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -41,9 +40,11 @@ from ..frames import Mount
 from ..types import Step
 
 
-@dataclass(frozen=True, eq=False)
 class StepWindow:
     """Preprocessed signals around one step (all arrays share the same samples).
+
+    Built by the analyzer lazily: the arrays are computed on first access, so a stage pays
+    only for what it reads. It can also be built directly from arrays (tests, research).
 
     Attributes
     ----------
@@ -69,19 +70,68 @@ class StepWindow:
         The declared mount, if any.
     step_period_s : float
         Step period estimated around this step, s.
+    acc_m_s2 : (n, 3) float array or None
+        The raw specific force of the window, sensor frame (None when built from arrays).
     """
 
-    fs_hz: float
-    t0_s: float
-    i_step: int
-    vertical_m_s2: np.ndarray
-    horizontal_m_s2: np.ndarray
-    g_hat: np.ndarray
-    forward_m_s2: np.ndarray | None
-    left_m_s2: np.ndarray | None
-    gyro_rad_s: np.ndarray | None
-    mount: Mount | None
-    step_period_s: float
+    __slots__ = ("fs_hz", "t0_s", "i_step", "g_hat", "gyro_rad_s", "mount", "step_period_s",
+                 "acc_m_s2", "_g_m_s2", "_v", "_h", "_fwd", "_left", "_axes_done")
+
+    def __init__(self, fs_hz: float, t0_s: float, i_step: int,
+                 vertical_m_s2: np.ndarray | None = None, horizontal_m_s2: np.ndarray | None = None,
+                 g_hat: np.ndarray | None = None, forward_m_s2: np.ndarray | None = None,
+                 left_m_s2: np.ndarray | None = None, gyro_rad_s: np.ndarray | None = None,
+                 mount: Mount | None = None, step_period_s: float = float("nan"), *,
+                 acc_m_s2: np.ndarray | None = None, g_m_s2: float | None = None) -> None:
+        self.fs_hz = fs_hz
+        self.t0_s = t0_s
+        self.i_step = i_step
+        self.g_hat = g_hat
+        self.gyro_rad_s = gyro_rad_s
+        self.mount = mount
+        self.step_period_s = step_period_s
+        self.acc_m_s2 = acc_m_s2
+        self._g_m_s2 = g_m_s2
+        self._v = vertical_m_s2
+        self._h = horizontal_m_s2
+        self._fwd = forward_m_s2
+        self._left = left_m_s2
+        # Built from arrays: forward/left are what was given (None = no mount).
+        self._axes_done = acc_m_s2 is None
+
+    @property
+    def vertical_m_s2(self) -> np.ndarray:
+        if self._v is None:
+            self._v = self.acc_m_s2 @ self.g_hat - self._g_m_s2
+        return self._v
+
+    @property
+    def horizontal_m_s2(self) -> np.ndarray:
+        if self._h is None:
+            a = self.acc_m_s2
+            self._h = a - np.outer(a @ self.g_hat, self.g_hat)
+        return self._h
+
+    def _axes(self) -> None:
+        if not self._axes_done:
+            self._axes_done = True
+            if self.mount is not None:
+                from .preprocess import body_axes
+
+                ax = body_axes(self.g_hat, self.mount.R)
+                if ax is not None:
+                    h = self.horizontal_m_s2
+                    self._fwd, self._left = h @ ax[0], h @ ax[1]
+
+    @property
+    def forward_m_s2(self) -> np.ndarray | None:
+        self._axes()
+        return self._fwd
+
+    @property
+    def left_m_s2(self) -> np.ndarray | None:
+        self._axes()
+        return self._left
 
 
 class DirectionStage(Protocol):

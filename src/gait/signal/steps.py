@@ -1,32 +1,39 @@
-"""Initial-contact (step) detection on frames of vertical acceleration (pure numpy/scipy).
+"""Initial-contact (step) detection on frames of acceleration (pure numpy/scipy).
 
-Each row is one context window (see :mod:`gait.pipeline`); the rows are processed together
-with array operations, and every figure of a row depends only on that row, so the result of a
-frame never depends on how many frames were processed at once.
+The analyzer (:mod:`gait.pipeline`) block-averages the stream to an *analysis rate* of about
+50 Hz and cuts it into overlapping context windows, one per 1 s frame. Each row here is one
+such window; rows are processed together with array operations, and every figure of a row
+depends only on that row, so a frame's result never depends on how many frames were processed
+at once (nor on how the stream was chunked).
 
 Algorithm, per row:
 
-1. Vertical acceleration ``v`` from gravity (:mod:`gait.signal.preprocess`).
-2. **Step period** from the unbiased autocorrelation of ``v`` over the window: the highest
-   peak at lags of 60/``max_cadence_spm`` .. 60/``min_cadence_spm`` s; when the winning lag is a
-   stride (left-right asymmetry) and half of it also correlates well, the half is taken.
-3. **Band-limited vertical acceleration**: ``v`` filtered in the frequency domain with the
-   squared magnitude of 2nd-order Butterworth high- and low-pass responses (zero phase, as
-   ``filtfilt``) placed at ``highpass_factor`` and ``lowpass_factor`` times the step frequency,
-   so that every step leaves one smooth hump whatever the cadence and sampling rate.
-4. **Candidates** are local maxima of that signal above ``min_peak_m_s2`` and ``rel_peak`` of the
-   window's largest; of two candidates closer than ``min_interval_frac`` step periods the
-   higher one wins.
-5. **Initial-contact time**: the peak time (parabolic sub-sample interpolation) minus a lag
-   ``ic_lag_frac * period + ic_lag_s`` (the hump of pelvic vertical acceleration follows the
-   foot strike, during loading response).
+1. **Gravity and vertical**: the mean specific force over the window is "up"; the vertical
+   dynamic acceleration is ``v = acc . g_hat - |g|`` (:mod:`gait.signal.preprocess`).
+2. **Step period** from the unbiased autocorrelation of ``v`` over the window (Moe-Nilssen and
+   Helbostad 2004): the highest autocorrelation peak at lags of 60/``max_cadence_spm`` ..
+   2 x 60/``min_cadence_spm`` s; when that lag is a stride (left/right asymmetry) and half of
+   it also correlates (>= half as well), the half is the step period.
+3. **Band-limited vertical acceleration** ``s``: ``v`` filtered in the frequency domain with the
+   squared magnitudes of 2nd-order Butterworth high- and low-pass responses (zero phase, like
+   ``filtfilt``) at ``highpass_factor`` and ``lowpass_factor`` times the step frequency, so each
+   step leaves one smooth hump whatever the cadence and the sampling rate.
+4. **Steps** are local maxima of ``s`` above ``min_peak_m_s2`` and above ``rel_peak`` of the
+   window's largest; of two closer than ``min_interval_frac`` step periods the higher one wins.
+5. **Initial-contact time**: the largest norm of the jerk of the acceleration vector
+   (band-limited at ``jerk_lowpass_hz``; orientation-free) between ``ic_search_frac`` step
+   periods before and ``ic_search_after_frac`` after the hump's peak, refined by parabolic
+   interpolation, minus ``ic_lag_s``. The hump of pelvic vertical acceleration follows the foot
+   strike (loading response), by 40-100 ms on the dev data depending on style and direction,
+   while the jerk peak marks the contact itself (and with real sensors the impact transient,
+   which is a jerk peak by definition).
 
 References
 ----------
 Zijlstra W., Hof A. L. (2003) Assessment of spatio-temporal gait parameters from trunk
 accelerations during human walking. Gait & Posture 18(2), 1-10.
 Moe-Nilssen R., Helbostad J. L. (2004) Estimation of gait cycle characteristics by trunk
-accelerometry. J Biomech 37(1), 121-126 (autocorrelation step / stride regularity).
+accelerometry. J Biomech 37(1), 121-126.
 """
 
 from __future__ import annotations
@@ -44,165 +51,185 @@ G0 = 9.80665
 
 @dataclass
 class RowDetections:
-    """Detections of a stack of rows (all arrays flat over candidates unless noted)."""
+    """Step detections of a stack of rows (flat arrays over detections unless noted)."""
 
-    row: np.ndarray  # (K,) int: row of each detection
-    peak_pos: np.ndarray  # (K,) float: peak position in samples within the row
-    ic_pos: np.ndarray  # (K,) float: IC position in samples within the row
-    amp_m_s2: np.ndarray  # (K,) band-limited peak height
-    vmin_m_s2: np.ndarray  # (K,) lowest vertical acceleration in the half period before the peak
-    period_s: np.ndarray  # (R,) step period per row
-    rhythm: np.ndarray  # (R,) autocorrelation at the step period (0..1)
-    v: np.ndarray  # (R, L) vertical acceleration
-    g_hat: np.ndarray  # (R, 3)
-    g_m_s2: np.ndarray  # (R,)
+    row: np.ndarray  #: (K,) int: row of each detection
+    peak_pos: np.ndarray  #: (K,) float: hump peak position, samples within the row
+    ic_pos: np.ndarray  #: (K,) float: initial-contact position, samples within the row
+    amp_m_s2: np.ndarray  #: (K,) band-limited hump height
+    vmin_m_s2: np.ndarray  #: (K,) lowest vertical acceleration in the 0.25 s before the IC
+    period_s: np.ndarray  #: (R,) step period per row
+    rhythm: np.ndarray  #: (R,) autocorrelation at the step period (0..1)
+    g_hat: np.ndarray  #: (R, 3)
+    g_m_s2: np.ndarray  #: (R,)
 
 
-def _lowpass_gain(f: np.ndarray, fc: np.ndarray, order: int = 2) -> np.ndarray:
+def _lowpass_gain(f: np.ndarray, fc: np.ndarray | float, order: int = 2) -> np.ndarray:
     return 1.0 / (1.0 + (f / fc) ** (2 * order))
 
 
-def estimate_period_rows(v: np.ndarray, *, fs_hz: float, params: AnalysisParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Step period (s) and rhythm strength per row, from the autocorrelation.
+def _parabolic(y0: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> np.ndarray:
+    den = y0 - 2.0 * y1 + y2
+    ok = np.abs(den) > 1e-12
+    d = np.zeros_like(y1)
+    d[ok] = 0.5 * (y0[ok] - y2[ok]) / den[ok]
+    return np.clip(d, -0.5, 0.5)
 
-    Returns ``(period_s, rhythm, V)`` where ``V`` is the row spectrum (rfft, zero-padded to
-    at least twice the row length) for reuse.
+
+def estimate_period_rows(v: np.ndarray, *, fs_hz: float, params: AnalysisParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step period (s) and rhythm strength (0..1) per row, from the autocorrelation of ``v``.
+
+    Parameters
+    ----------
+    v : (R, L) float array
+        Vertical acceleration, m/s^2.
+    fs_hz : float
+        Sampling rate of ``v``, Hz.
+
+    Returns
+    -------
+    period_s, rhythm : (R,) float arrays
+        Rows without a rhythm get ``1 / default_step_hz`` and rhythm 0.
+    V : (R, nfft // 2 + 1) complex array
+        Spectrum of the mean-removed rows, zero-padded to ``nfft >= 2 L`` (for reuse).
     """
     R, L = v.shape
     nfft = sfft.next_fast_len(2 * L, real=True)
     V = sfft.rfft(v - v.mean(axis=1, keepdims=True), n=nfft, axis=1)
-    acf = sfft.irfft(V.real**2 + V.imag**2, n=nfft, axis=1)[:, :L]
-    lo = max(1, int(np.floor(fs_hz * 60.0 / params.max_cadence_spm)))
-    hi = int(np.ceil(fs_hz * 60.0 / params.min_cadence_spm))
-    hi2 = min(2 * hi + 2, L // 2)  # strides up to twice the slowest step
     period = np.full(R, 1.0 / params.default_step_hz)
     rhythm = np.zeros(R)
-    if hi2 <= lo + 2:
+    lo = max(1, int(np.floor(fs_hz * 60.0 / params.max_cadence_spm)))
+    hi = int(np.ceil(fs_hz * 60.0 / params.min_cadence_spm))
+    top = min(2 * hi + 2, L // 2)
+    if R == 0 or top <= lo + 3:
         return period, rhythm, V
-    lags = np.arange(L)
-    denom = acf[:, :1] * (L / np.maximum(L - lags[: hi2 + 1], 1))[None, :]
+    acf = sfft.irfft(V.real**2 + V.imag**2, n=nfft, axis=1)[:, : top + 1]
+    a0 = acf[:, :1]
+    scale = L / (L - np.arange(top + 1, dtype=float))
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(acf[:, :1] > 0, acf[:, : hi2 + 1] * 1.0 / denom, 0.0)
-    seg = r[:, lo:hi2]
-    # Local maxima only (a lag at the window edge is not a period).
-    is_pk = np.zeros_like(seg, dtype=bool)
-    is_pk[:, 1:-1] = (seg[:, 1:-1] >= seg[:, :-2]) & (seg[:, 1:-1] > seg[:, 2:])
-    masked = np.where(is_pk, seg, -np.inf)
-    best = np.argmax(masked, axis=1)
-    ok = np.isfinite(masked[np.arange(R), best])
-    T = best + lo  # lag in samples of the best peak
-    # Half-lag check: a stride period whose half also correlates is a two-step period.
-    out_T = T.astype(float)
-    out_r = np.where(ok, masked[np.arange(R), best], 0.0)
-    for i in np.nonzero(ok)[0]:
-        t = T[i]
-        a, b = int(0.4 * t), int(np.ceil(0.6 * t)) + 1
-        a = max(a, lo)
-        if b - a >= 1 and a < t:
-            sub = r[i, a:b]
-            j = int(np.argmax(sub))
-            if sub[j] >= 0.5 * out_r[i] and sub[j] > 0.1:
-                out_T[i] = a + j
-                out_r[i] = sub[j]
-        elif t > hi:  # only a stride-length lag: not a valid step period
-            ok[i] = False
-    # Parabolic refinement of the lag.
-    idx = out_T.astype(int)
+        r = np.where(a0 > 1e-12, acf / np.where(a0 > 1e-12, a0, 1.0) * scale[None, :], 0.0)
+    seg = r[:, lo:top]
+    pk = np.zeros(seg.shape, dtype=bool)
+    pk[:, 1:-1] = (seg[:, 1:-1] >= seg[:, :-2]) & (seg[:, 1:-1] > seg[:, 2:])
+    masked = np.where(pk, seg, -np.inf)
     rows = np.arange(R)
-    valid = ok & (idx > 0) & (idx < hi2)
-    y0 = r[rows, np.clip(idx - 1, 0, hi2)]
-    y1 = r[rows, np.clip(idx, 0, hi2)]
-    y2 = r[rows, np.clip(idx + 1, 0, hi2)]
-    den = y0 - 2 * y1 + y2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        delta = np.where(np.abs(den) > 1e-12, 0.5 * (y0 - y2) / den, 0.0)
-    delta = np.clip(delta, -0.5, 0.5)
-    per = (idx + delta) / fs_hz
-    in_range = (per >= 60.0 / params.max_cadence_spm * 0.95) & (per <= 60.0 / params.min_cadence_spm * 1.05)
-    valid &= in_range
-    period = np.where(valid, per, period)
-    rhythm = np.where(valid, np.clip(out_r, 0.0, 1.0), 0.0)
+    best = np.argmax(masked, axis=1)
+    best_r = masked[rows, best]
+    ok = np.isfinite(best_r)
+    T = best + lo
+    # Half-lag check, vectorised over rows (twice: the best lag may be two strides): when the
+    # autocorrelation has a peak near half the lag that reaches half_lag_ratio of it, the
+    # period is half the lag.
+    lags = np.arange(top + 1)[None, :]
+    inner = np.zeros(r.shape, dtype=bool)
+    inner[:, 1:-1] = (r[:, 1:-1] >= r[:, :-2]) & (r[:, 1:-1] > r[:, 2:])
+    Tcur = T.copy()
+    rcur = best_r.copy()
+    factor = np.ones(R)
+    for _ in range(2):
+        win = (lags >= np.maximum(np.floor(0.4 * Tcur), lo)[:, None]) & (lags <= np.ceil(0.6 * Tcur)[:, None])
+        half_m = np.where(win & inner, r, -np.inf)
+        hb = np.argmax(half_m, axis=1)
+        hr = half_m[rows, hb]
+        take = ok & np.isfinite(hr) & (hr >= params.half_lag_ratio * best_r) & (hr > 0.15)
+        Tcur = np.where(take, hb, Tcur)
+        rcur = np.where(take, hr, rcur)
+        factor = np.where(take, factor * 2.0, factor)
+    ok &= Tcur <= hi  # a stride-length lag without its half is not a step period
+    Ti = np.clip(T, 1, top - 1)
+    d = _parabolic(r[rows, Ti - 1], r[rows, Ti], r[rows, Ti + 1])
+    # A stride lag is the cleaner peak (left and right steps differ): the step is a fraction of it.
+    per = (Ti + d) / factor / fs_hz
+    rr = rcur
+    period = np.where(ok, per, period)
+    rhythm = np.where(ok, np.clip(rr, 0.0, 1.0), 0.0)
     return period, rhythm, V
 
 
 def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -> RowDetections:
-    """Detect step candidates in R windows of L samples.
+    """Detect steps in R windows of L samples.
 
     Parameters
     ----------
     acc_m_s2 : (R, L, 3) float array
         Specific force, sensor frame, m/s^2, no NaN.
     fs_hz : float
-        Sampling rate, Hz.
+        Sampling rate of the rows, Hz.
     params : AnalysisParams
 
     Returns
     -------
     RowDetections
-        Candidates anywhere in the rows; the caller keeps those of each row's own region.
+        Detections anywhere in the rows (sorted by row, then position); the caller keeps those
+        of each row's own region.
     """
     R, L, _ = acc_m_s2.shape
     g_hat, g_norm = gravity_rows(acc_m_s2)
     v = vertical_rows(acc_m_s2, g_hat, g_norm)
     period, rhythm, V = estimate_period_rows(v, fs_hz=fs_hz, params=params)
-    nfft = (V.shape[1] - 1) * 2
-    if nfft < 2 * L:  # odd fast length
-        nfft += 1
     nfft = sfft.next_fast_len(2 * L, real=True)
-    f = np.fft.rfftfreq(nfft, d=1.0 / fs_hz)[None, :]
+    f = np.fft.rfftfreq(nfft, d=1.0 / fs_hz)
     f_step = 1.0 / period[:, None]
-    gain = _lowpass_gain(f, params.lowpass_factor * f_step)
-    hp = params.highpass_factor * f_step
-    gain = gain * (1.0 - _lowpass_gain(f, hp))
+    gain = _lowpass_gain(f[None, :], params.lowpass_factor * f_step)
+    gain *= 1.0 - _lowpass_gain(f[None, :], params.highpass_factor * f_step)
     s = sfft.irfft(V * gain, n=nfft, axis=1)[:, :L]
 
     # Local maxima (strict on the right so that a plateau gives one candidate).
     pk = np.zeros((R, L), dtype=bool)
     pk[:, 1:-1] = (s[:, 1:-1] >= s[:, :-2]) & (s[:, 1:-1] > s[:, 2:])
-    smax = s.max(axis=1, keepdims=True)
-    thr = np.maximum(params.min_peak_m_s2, params.rel_peak * smax)
+    thr = np.maximum(params.min_peak_m_s2, params.rel_peak * s.max(axis=1, keepdims=True))
     pk &= s >= thr
     rr, ii = np.nonzero(pk)
-    if rr.size:
-        hgt = s[rr, ii]
-        # Competing neighbours closer than min_interval_frac periods: the higher one wins.
-        dmin = params.min_interval_frac * period[rr] * fs_hz
-        same_prev = np.r_[False, rr[1:] == rr[:-1]]
-        same_next = np.r_[rr[:-1] == rr[1:], False]
-        gap_prev = np.r_[np.inf, np.diff(ii).astype(float)]
-        gap_next = np.r_[np.diff(ii).astype(float), np.inf]
-        h_prev = np.r_[-np.inf, hgt[:-1]]
-        h_next = np.r_[hgt[1:], -np.inf]
-        lose = (same_prev & (gap_prev < dmin) & (h_prev > hgt)) | (
-            same_next & (gap_next < dmin) & (h_next >= hgt)
-        )
-        keep = ~lose
-        rr, ii, hgt = rr[keep], ii[keep], hgt[keep]
-    # Sub-sample peak position.
-    y0 = s[rr, np.maximum(ii - 1, 0)]
-    y1 = s[rr, ii]
-    y2 = s[rr, np.minimum(ii + 1, L - 1)]
-    den = y0 - 2 * y1 + y2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        delta = np.where(np.abs(den) > 1e-12, 0.5 * (y0 - y2) / den, 0.0)
-    peak_pos = ii + np.clip(delta, -0.5, 0.5)
+    empty = np.zeros(0)
+    if rr.size == 0:
+        return RowDetections(rr, empty, empty, empty, empty, period, rhythm, g_hat, g_norm)
+    hgt = s[rr, ii]
+    # Competing neighbours closer than min_interval_frac periods: the higher one wins.
+    dmin = params.min_interval_frac * period[rr] * fs_hz
+    same = rr[1:] == rr[:-1]
+    gap = np.diff(ii).astype(float)
+    close = same & (gap < dmin[1:])
+    lose = np.zeros(rr.size, dtype=bool)
+    lose[1:] |= close & (hgt[:-1] > hgt[1:])
+    lose[:-1] |= close & (hgt[1:] >= hgt[:-1])
+    keep = ~lose
+    rr, ii, hgt = rr[keep], ii[keep], hgt[keep]
+    peak_pos = ii + _parabolic(s[rr, np.maximum(ii - 1, 0)], hgt, s[rr, np.minimum(ii + 1, L - 1)])
     per = period[rr]
-    ic_pos = peak_pos - (params.ic_lag_frac * per + params.ic_lag_s) * fs_hz
-    # Lowest vertical acceleration in the half period before the peak (flight phase in running).
-    half = np.maximum((0.5 * per * fs_hz).astype(int), 1)
-    vmin = np.empty(rr.size)
-    for k in range(rr.size):  # short loop: one per candidate
-        a = max(ii[k] - half[k], 0)
-        vmin[k] = v[rr[k], a : ii[k] + 1].min()
+
+    # Jerk norm of the acceleration vector, band-limited (derivative of a zero-phase low-pass).
+    jrows = np.unique(rr)
+    A3 = acc_m_s2[jrows] - acc_m_s2[jrows].mean(axis=1, keepdims=True)
+    jgain = (2j * np.pi * f) * _lowpass_gain(f, min(params.jerk_lowpass_hz, 0.45 * fs_hz))
+    J3 = sfft.irfft(sfft.rfft(A3, n=nfft, axis=1) * jgain[None, :, None], n=nfft, axis=1)[:, :L]
+    jn = np.sqrt((J3 * J3).sum(axis=2))
+    jr = np.searchsorted(jrows, rr)
+    before = np.maximum((params.ic_search_frac * per * fs_hz).astype(int), 1)
+    after = np.maximum((params.ic_search_after_frac * per * fs_hz).astype(int), 0)
+    width = int((before + after).max()) + 1
+    offs = np.arange(width)[None, :]
+    start = ii - before
+    pos = start[:, None] + offs
+    inwin = (offs <= (before + after)[:, None]) & (pos >= 1) & (pos <= L - 2)
+    vals = np.where(inwin, jn[jr[:, None], np.clip(pos, 0, L - 1)], -np.inf)
+    jbest = np.argmax(vals, axis=1) + start
+    jbest = np.clip(jbest, 1, L - 2)
+    d = _parabolic(jn[jr, jbest - 1], jn[jr, jbest], jn[jr, jbest + 1])
+    ic_pos = jbest + d - params.ic_lag_s * fs_hz
+
+    # Lowest vertical acceleration in the 0.25 s before the IC (flight phase when running).
+    wv = max(2, int(round(0.25 * fs_hz)))
+    icn = np.clip(np.round(ic_pos).astype(int), 0, L - 1)
+    vpos = icn[:, None] - np.arange(wv)[None, :]
+    vmin = np.where(vpos >= 0, v[rr[:, None], np.clip(vpos, 0, L - 1)], np.inf).min(axis=1)
     return RowDetections(
         row=rr,
         peak_pos=peak_pos,
         ic_pos=ic_pos,
-        amp_m_s2=y1 if rr.size else np.zeros(0),
+        amp_m_s2=hgt,
         vmin_m_s2=vmin,
         period_s=period,
         rhythm=rhythm,
-        v=v,
         g_hat=g_hat,
         g_m_s2=g_norm,
     )
