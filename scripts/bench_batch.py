@@ -229,6 +229,7 @@ def write_long_gait_csv(path: Path, hours: float, seed: int = 0) -> None:
 
 
 def measure_memory(root: Path, hours_list: list[float]) -> list[dict]:
+    root.mkdir(parents=True, exist_ok=True)
     out = []
     for h in hours_list:
         path = root / f"long_{h:g}h.csv"
@@ -249,7 +250,7 @@ def measure_memory(root: Path, hours_list: list[float]) -> list[dict]:
         )
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if proc.returncode != 0:
-            out.append({"hours": h, "error": proc.stderr.strip().splitlines()[-1:]})
+            out.append({"hours": h, "failed": proc.stderr.strip().splitlines()[-1:]})
             continue
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         r.update(hours=h, file_mb=path.stat().st_size / 1e6)
@@ -354,8 +355,8 @@ def render(res: dict) -> str:
         lines += ["", "| recording | file MB | peak RSS MB | wall s | chunked reader | steps | status |",
                   "|---|---|---|---|---|---|---|"]
         for r in res["memory"]:
-            if "error" in r:
-                lines.append(f"| {r['hours']:g} h | | | | | | {r['error']} |")
+            if "failed" in r:
+                lines.append(f"| {r['hours']:g} h | | | | | | {r['failed']} |")
                 continue
             lines.append(f"| {r['hours']:g} h | {r['file_mb']:.0f} | {r['peak_rss_mb']:.0f} | "
                          f"{r['wall_s']:.1f} | {r['chunked']} | {r['n_steps']} | {r['status']} "
