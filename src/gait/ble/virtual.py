@@ -1,0 +1,391 @@
+"""A virtual GaitSense sensor (and Polar PMD device) for tests and ``gait live --virtual``.
+
+Two layers:
+
+* :class:`VirtualFirmware` (pure, no bumble): the firmware's packet generator. It plays a signal
+  (a recording or the simulator's) sample by sample, batches samples per MTU, keeps the sample
+  index, the drifting microsecond clock, the sequence number and the boot id, and models the
+  faults: packet loss (a packet sent but never received), time spent disconnected (samples are
+  taken but nobody receives them) and firmware restarts (index, clock and seq start again).
+  It records which source samples reached the air (:attr:`VirtualFirmware.sent`), so a test can
+  check that nothing was lost beyond the injected faults.
+* :class:`VirtualSensor`: a bumble peripheral on a :class:`~gait.ble.bumble_backend.VirtualRadio`
+  that advertises like the real firmware, serves the GATT service (and Polar PMD) and streams
+  the firmware's packets in (accelerated) real time, executing a :class:`Faults` schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .protocols import PacketError
+from .protocols import gaitsense as gs
+from .protocols import polar_pmd as pmd
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Faults:
+    """What goes wrong, in seconds of the played signal (sensor time)."""
+
+    #: Probability that a notification is lost in the air.
+    packet_loss: float = 0.0
+    #: Sensor times at which the peripheral drops the connection.
+    disconnect_at_s: tuple[float, ...] = ()
+    #: Sensor times at which the firmware restarts (drops the link, reboots, waits for START).
+    restart_at_s: tuple[float, ...] = ()
+    #: How long the device stays unreachable after a disconnect or restart, sensor seconds.
+    down_s: float = 1.0
+    seed: int = 0
+
+
+class VirtualFirmware:
+    """The firmware's sampling and packetising, without any radio."""
+
+    def __init__(self, acc_m_s2: np.ndarray, *, fs_hz: float, gyro_rad_s: np.ndarray | None = None,
+                 mtu: int = 247, drift_ppm: float = 30.0, loop: bool = False, seed: int = 0,
+                 acc_range_code: int = 2, gyro_range_code: int = 4) -> None:
+        self.fs_hz = float(fs_hz)
+        self.rate_code = gs.rate_code_for(self.fs_hz)
+        self.acc_range_code, self.gyro_range_code = acc_range_code, gyro_range_code
+        self.acc_raw, self.gyro_raw = gs.quantize(acc_m_s2, gyro_rad_s, acc_range_code=acc_range_code,
+                                                  gyro_range_code=gyro_range_code)
+        self.n_source = len(self.acc_raw)
+        self.mtu = mtu
+        self.drift = drift_ppm * 1e-6
+        self.loop = loop
+        self._rng = np.random.default_rng(seed)
+        self.boot_id = int(self._rng.integers(1, 2**32 - 1))
+        self.streaming = False
+        self.j = 0  # next source sample to be taken
+        self.epoch_start_j = 0
+        self.boot_j = 0
+        self.seq = 0
+        self._restart_flag = False
+        #: source sample indices that went out in a delivered notification
+        self.sent = np.zeros(self.n_source if not loop else 0, dtype=bool)
+        self.n_packets_dropped = 0
+        self.n_packets_sent = 0
+
+    # -- control ---------------------------------------------------------------------------
+    @property
+    def spp(self) -> int:
+        return gs.samples_per_packet(self.mtu, gyro=self.gyro_raw is not None)
+
+    @property
+    def finished(self) -> bool:
+        return not self.loop and self.j >= self.n_source
+
+    def status(self) -> gs.DeviceStatus:
+        rng = (self.acc_range_code & 0x0F) | (self.gyro_range_code << 4)
+        return gs.DeviceStatus(gs.PROTOCOL_VERSION, gs.STATE_STREAMING if self.streaming else gs.STATE_IDLE,
+                               self.rate_code, rng, self.boot_id, 0x0100)
+
+    def command(self, data: bytes) -> None:
+        cmd = gs.ControlCommand.from_bytes(data)  # PacketError -> ATT error by the caller
+        if cmd.opcode == gs.OP_STOP:
+            self.streaming = False
+            return
+        if cmd.rate_code != self.rate_code:
+            raise PacketError(gs.RejectReason.BAD_FIELD, "the virtual sensor plays its signal at its own rate")
+        if not self.streaming:  # a START while streaming resumes the same stream
+            self.streaming = True
+            self.epoch_start_j = self.j
+            self._restart_flag = True
+
+    def restart(self) -> None:
+        """Power cycle: new boot id, idle until START, index/clock/seq from zero."""
+        self.boot_id = int(self._rng.integers(1, 2**32 - 1))
+        self.streaming = False
+        self.seq = 0
+        self.boot_j = self.j
+
+    def t_us(self, j: int) -> int:
+        """The sensor's micros() when source sample j is taken (drifting crystal)."""
+        return int(round(((j - self.boot_j) / self.fs_hz + 0.25) * 1e6 * (1.0 + self.drift)))
+
+    # -- sampling ---------------------------------------------------------------------------
+    def _src(self, j0: int, j1: int) -> tuple[np.ndarray, np.ndarray | None]:
+        idx = np.arange(j0, j1) % self.n_source
+        return self.acc_raw[idx], None if self.gyro_raw is None else self.gyro_raw[idx]
+
+    def advance(self, j_now: int, *, deliver: bool, loss: float = 0.0, flush: bool = False) -> list[bytes]:
+        """Take samples up to source index ``j_now``; return the notifications that reach the air.
+
+        Without ``deliver`` (no link, not streaming) the samples are taken and discarded.
+        """
+        if not self.loop:
+            if j_now >= self.n_source:
+                flush = True
+            j_now = min(j_now, self.n_source)
+        out: list[bytes] = []
+        if not (deliver and self.streaming):
+            self.j = max(self.j, j_now)
+            return out
+        spp = self.spp
+        while self.j + spp <= j_now or (flush and self.j < j_now):
+            j0 = self.j
+            j1 = min(j0 + spp, j_now)
+            acc, gyr = self._src(j0, j1)
+            pkt = gs.SamplePacket(seq=self.seq, first_index=j0 - self.epoch_start_j, t_first_us=self.t_us(j0),
+                                  rate_code=self.rate_code, acc_range_code=self.acc_range_code,
+                                  gyro_range_code=self.gyro_range_code, acc_raw=acc, gyro_raw=gyr,
+                                  restarted=self._restart_flag)
+            self._restart_flag = False
+            self.seq = (self.seq + 1) & 0xFFFF
+            self.j = j1
+            if loss > 0 and self._rng.random() < loss:
+                self.n_packets_dropped += 1
+                continue
+            self.n_packets_sent += 1
+            if len(self.sent):
+                self.sent[j0:j1] = True
+            out.append(bytes(pkt))
+        return out
+
+    def polar_frames(self, j_now: int, *, deliver: bool, loss: float = 0.0, per_frame: int = 36) -> list[bytes]:
+        """Polar PMD ACC frames (delta-compressed type 0, factor :data:`POLAR_FACTOR`) up to j_now."""
+        if not self.loop:
+            j_now = min(j_now, self.n_source)
+        out: list[bytes] = []
+        if not (deliver and self.streaming):
+            self.j = max(self.j, j_now)
+            return out
+        scale = gs.ACC_RANGE_G[self.acc_range_code] / 32768.0 / POLAR_FACTOR  # counts -> Polar counts
+        while self.j + per_frame <= j_now:
+            j0, j1 = self.j, self.j + per_frame
+            acc, _ = self._src(j0, j1)
+            vals = np.rint(acc.astype(np.float64) * scale).astype(np.int64)
+            ts = POLAR_T0_NS + int(round((j1 - 1 - self.boot_j) / self.fs_hz * 1e9 * (1.0 + self.drift)))
+            frame = pmd.PmdDataFrame(pmd.ACC, ts, 0, True, vals)
+            self.j = j1
+            if loss > 0 and self._rng.random() < loss:
+                self.n_packets_dropped += 1
+                continue
+            self.n_packets_sent += 1
+            if len(self.sent):
+                self.sent[j0:j1] = True
+            out.append(bytes(frame))
+        return out
+
+
+#: g per count of the virtual Polar device's compressed ACC frames (a Verity-Sense-like factor).
+POLAR_FACTOR = 8.0 / 32768.0
+#: Polar timestamps of the virtual device start in 2026 (ns since 2000-01-01).
+POLAR_T0_NS = 820_000_000 * 10**9
+
+
+class VirtualSensor:
+    """A bumble peripheral that behaves like the GaitSense firmware (or a Polar PMD device).
+
+    Parameters
+    ----------
+    radio : gait.ble.bumble_backend.VirtualRadio
+        The in-process link to live on.
+    firmware : VirtualFirmware
+        Signal, batching and fault state.
+    speed : float
+        How many seconds of signal per second of wall time.
+    protocol : {"gaitsense", "polar"}
+    """
+
+    def __init__(self, radio: Any, firmware: VirtualFirmware, *, name: str = "GaitSense-V1",
+                 address: str = "C0:FF:EE:00:00:01", speed: float = 1.0, protocol: str = "gaitsense",
+                 faults: Faults | None = None) -> None:
+        from bumble import gatt
+
+        self.radio = radio
+        self.fw = firmware
+        self.name = name
+        self.address = address
+        self.speed = float(speed)
+        self.protocol = protocol
+        self.faults = faults or Faults()
+        self.device = radio.make_device(address, name=name)
+        self._conn: Any = None
+        self._task: asyncio.Task | None = None
+        self._down_until_j = 0
+        self._pending = sorted([(t, "disconnect") for t in self.faults.disconnect_at_s]
+                               + [(t, "restart") for t in self.faults.restart_at_s])
+        self.log: list[tuple[float, str]] = []
+        self.done = asyncio.Event()
+        P = gatt.Characteristic.Properties
+        if protocol == "gaitsense":
+            self._data = gatt.Characteristic(gs.DATA_UUID, P.NOTIFY, gatt.Characteristic.READABLE, b"")
+            self._ctrl = gatt.Characteristic(
+                gs.CONTROL_UUID, P.READ | P.WRITE, gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE,
+                gatt.CharacteristicValue(read=self._read_status, write=self._write_control))
+            self.device.add_service(gatt.Service(gs.SERVICE_UUID, [self._data, self._ctrl]))
+            self._service_uuid = gs.SERVICE_UUID
+        elif protocol == "polar":
+            self._data = gatt.Characteristic(pmd.DATA_UUID, P.NOTIFY, gatt.Characteristic.READABLE, b"")
+            self._ctrl = gatt.Characteristic(
+                pmd.CONTROL_UUID, P.READ | P.WRITE | P.INDICATE,
+                gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE,
+                gatt.CharacteristicValue(read=lambda c: bytes([pmd.FEATURES_CODE, 0x04]), write=self._write_pmd))
+            self.device.add_service(gatt.Service(pmd.SERVICE_UUID, [self._ctrl, self._data]))
+            self._service_uuid = pmd.SERVICE_UUID
+        else:
+            raise ValueError(f"unknown protocol {protocol!r}")
+
+    # -- GATT handlers ---------------------------------------------------------------------
+    def _read_status(self, connection: Any) -> bytes:
+        return bytes(self.fw.status())
+
+    def _write_control(self, connection: Any, value: bytes) -> None:
+        from bumble.att import ATT_Error
+
+        try:
+            self.fw.command(bytes(value))
+        except PacketError as exc:
+            raise ATT_Error(0x80) from exc  # application error: bad command
+        self.log.append((self.fw.j / self.fw.fs_hz, f"command {bytes(value).hex()}"))
+
+    def _write_pmd(self, connection: Any, value: bytes) -> None:
+        value = bytes(value)
+        op = value[0] if value else 0
+        mtype = value[1] & 0x3F if len(value) > 1 else 0
+        status, params = 0, b""
+        if op == pmd.OP_START:
+            try:
+                cmd = pmd.PmdStartCommand.from_bytes(value)
+            except PacketError:
+                status = 4
+            else:
+                if cmd.measurement_type != pmd.ACC:
+                    status = 3
+                elif self.fw.streaming:
+                    status = 6
+                elif int(cmd.settings.first(pmd.SAMPLE_RATE, self.fw.fs_hz)) != int(self.fw.fs_hz):
+                    status = 8
+                else:
+                    self.fw.streaming = True
+                    params = bytes(pmd.PmdSettings({pmd.FACTOR: (POLAR_FACTOR,)}))
+        elif op == pmd.OP_STOP:
+            self.fw.streaming = False
+        else:
+            status = 1
+        resp = pmd.PmdControlResponse(op, mtype, status, False, params)
+        asyncio.get_running_loop().create_task(self.device.indicate_subscribers(self._ctrl, bytes(resp)))
+
+    # -- advertising -------------------------------------------------------------------------
+    def advertising_data(self) -> tuple[bytes, bytes]:
+        """(advertisement, scan response) as the firmware sends them (both <= 31 bytes)."""
+        from bumble.core import UUID, AdvertisingData
+
+        adv = bytes(AdvertisingData([
+            (AdvertisingData.FLAGS, bytes([0x06])),
+            (AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, bytes(UUID(self._service_uuid))),
+        ]))
+        sr = bytes(AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode())]))
+        return adv, sr
+
+    async def _advertise(self) -> None:
+        adv, sr = self.advertising_data()
+        await self.device.start_advertising(advertising_data=adv, scan_response_data=sr,
+                                            advertising_interval_min=20, advertising_interval_max=20)
+
+    # -- life cycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.device.power_on()
+        self.device.on("connection", self._on_connection)
+        await self._advertise()
+        self._t0 = asyncio.get_running_loop().time()
+        self._task = asyncio.create_task(self._run(), name="virtual-sensor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+        try:
+            if self._conn is not None:
+                await self._conn.disconnect()
+        except Exception:
+            pass
+        try:
+            await self.device.stop_advertising()
+        except Exception:
+            pass
+
+    def _on_connection(self, conn: Any) -> None:
+        self._conn = conn
+        self.log.append((self.fw.j / self.fw.fs_hz, "connected"))
+
+        def gone(reason: Any) -> None:
+            if self._conn is conn:
+                self._conn = None
+
+        conn.on("disconnection", gone)
+
+    def _j_now(self) -> int:
+        return int((asyncio.get_running_loop().time() - self._t0) * self.speed * self.fw.fs_hz)
+
+    async def _drop_link(self) -> None:
+        conn = self._conn
+        self._conn = None
+        if conn is not None:
+            try:
+                await conn.disconnect()
+            except Exception as exc:
+                log.debug("virtual disconnect: %r", exc)
+
+    async def _run(self) -> None:
+        tick = 0.01
+        fs = self.fw.fs_hz
+        advertising = True
+        try:
+            while not self.fw.finished:
+                await asyncio.sleep(tick)
+                j_now = self._j_now()
+                # faults due before j_now
+                while self._pending and self._pending[0][0] * fs <= j_now:
+                    t, kind = self._pending.pop(0)
+                    j_fault = int(t * fs)
+                    await self._send(j_fault)
+                    self.log.append((t, kind))
+                    await self._drop_link()
+                    if kind == "restart":
+                        self.fw.restart()
+                    self._down_until_j = j_fault + int(self.faults.down_s * fs)
+                    if advertising:
+                        await self.device.stop_advertising()
+                        advertising = False
+                if not advertising and j_now >= self._down_until_j and self._conn is None:
+                    await self._advertise()
+                    advertising = True
+                await self._send(j_now)
+            await self._send(self.fw.n_source, flush=True)
+            self.log.append((self.fw.j / fs, "end of signal"))
+        finally:
+            self.done.set()
+
+    async def _send(self, j_now: int, flush: bool = False) -> None:
+        deliver = self._conn is not None
+        if self.protocol == "polar":
+            pkts = self.fw.polar_frames(j_now, deliver=deliver, loss=self.faults.packet_loss)
+        else:
+            pkts = self.fw.advance(j_now, deliver=deliver, loss=self.faults.packet_loss, flush=flush)
+        for p in pkts:
+            if self._conn is None:
+                break
+            await self.device.notify_subscribers(self._data, p)
+
+
+async def _self_check() -> None:  # pragma: no cover - manual smoke test
+    from .bumble_backend import VirtualRadio
+
+    radio = VirtualRadio()
+    fw = VirtualFirmware(np.zeros((500, 3)) + [0, 0, 9.81], fs_hz=100.0)
+    s = VirtualSensor(radio, fw, speed=10)
+    await s.start()
+    await asyncio.sleep(1)
+    await s.stop()
