@@ -14,7 +14,7 @@ Usage::
 
 Command line (writes a screenshot of a report)::
 
-    python -m gait.report._browser report.html shot.png [--width 1200] [--height 0]
+    python -m gait.report._browser report.html shot.png [--width 1200] [--height 0] [--palette]
 """
 
 from __future__ import annotations
@@ -289,10 +289,22 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a develope
     ap.add_argument("png")
     ap.add_argument("--width", type=int, default=1200)
     ap.add_argument("--height", type=int, default=0, help="clip height in px (0: whole page)")
+    ap.add_argument("--palette", action="store_true",
+                    help="store as a 256-colour palette PNG (much smaller; for docs)")
     a = ap.parse_args(argv)
     with Chromium() as br:
         page = br.open(Path(a.html).resolve().as_uri(), width=a.width)
         png = page.screenshot(full_page=True, clip_height=a.height or None)
+    if a.palette:
+        import io
+
+        from PIL import Image
+
+        img = Image.open(io.BytesIO(png)).convert("RGB")
+        img = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG", optimize=True)
+        png = buf.getvalue()
     Path(a.png).write_bytes(png)
     print(f"{a.png}: {len(png)} bytes; console errors: {page.console_errors or 'none'}")
     return 0

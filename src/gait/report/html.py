@@ -63,8 +63,8 @@ margin:10px 0 20px;padding:12px 16px;background:var(--card);border:1px solid var
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(145px,1fr));gap:12px;margin-bottom:14px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
 .card .label{font-size:12.5px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
-.card .value{font-size:24px;font-weight:650;line-height:1.25;font-variant-numeric:tabular-nums}
-.card .value small{font-size:14px;font-weight:500;color:var(--muted)}
+.card .value{font-size:24px;font-weight:650;line-height:1.25;font-variant-numeric:tabular-nums;white-space:nowrap}
+.card .value small{font-size:12.5px;font-weight:500;color:var(--muted)}
 .card .sub{font-size:12.5px;color:var(--muted)}
 .card.fwd{border-top:4px solid var(--fwd)} .card.bwd{border-top:4px solid var(--bwd)}
 .split{display:flex;height:14px;border-radius:7px;overflow:hidden;background:#eee;margin:4px 0 6px}

@@ -111,7 +111,7 @@ def _shade_bouts(ax, result: GaitResult, *, label: bool = True) -> None:
             lab = f"{ACTIVITY_LABELS.get(b.activity, b.activity)} bout"
             seen.add(b.activity)
         ax.axvspan(b.start_s / 60.0, b.end_s / 60.0, color=activity_color(b.activity),
-                   alpha=0.16 if b.activity == "run" else 0.12, lw=0, zorder=0, label=lab,
+                   alpha=0.2, lw=0, zorder=0, label=lab,
                    gid=f"bout-{b.id}")
 
 
