@@ -23,6 +23,9 @@ COMMANDS: tuple[str, ...] = (
     "simulate",
     "report",
     "history",
+    "scan",
+    "live",
+    "replay",
 )
 
 

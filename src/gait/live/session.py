@@ -163,6 +163,8 @@ class LiveSession:
                 if isinstance(item, SampleBlock):
                     if self.writer is None and self.output is not None:
                         self._open_writer(item)
+                        for ev in self.events:  # events from before the first sample
+                            self.writer.event(ev)
                     if self.writer is not None:
                         self.writer.append(item)
                     if len(item):

@@ -84,7 +84,7 @@ class ReplaySource:
 
 def virtual_ble_source(signal: Recording, *, speed: float = 1.0, protocol: str = "gaitsense",
                        faults: Any = None, loop_signal: bool = True, name: str = "GaitSense-Virtual",
-                       **source_kw: Any) -> tuple[Any, Any]:
+                       gyro: bool = True, **source_kw: Any) -> tuple[Any, Any]:
     """A :class:`gait.ble.transport.BleSource` wired to a bumble virtual sensor playing ``signal``.
 
     Returns ``(source, sensor)``; call ``await sensor.start()`` before streaming and
@@ -94,11 +94,15 @@ def virtual_ble_source(signal: Recording, *, speed: float = 1.0, protocol: str =
     from ..ble.transport import BleSource
     from ..ble.virtual import VirtualFirmware, VirtualSensor
 
+    import logging
+
+    logging.getLogger("bumble").setLevel(logging.ERROR)  # the emulated controller is chatty
     radio = VirtualRadio()
-    fw = VirtualFirmware(signal.acc_m_s2, gyro_rad_s=signal.gyro_rad_s if protocol == "gaitsense" else None,
+    use_gyro = gyro and protocol == "gaitsense"
+    fw = VirtualFirmware(signal.acc_m_s2, gyro_rad_s=signal.gyro_rad_s if use_gyro else None,
                          fs_hz=signal.fs_hz, loop=loop_signal)
     sensor = VirtualSensor(radio, fw, name=name, speed=speed, protocol=protocol, faults=faults)
     scanner, client = bumble_backend(radio)
-    src = BleSource(None, sensor=protocol, fs_hz=signal.fs_hz, gyro=signal.has_gyro,
+    src = BleSource(None, sensor=protocol, fs_hz=signal.fs_hz, gyro=gyro and signal.has_gyro,
                     scanner_backend=scanner, client_backend=client, **source_kw)
     return src, sensor
