@@ -127,13 +127,18 @@ class StreamAnalyzer:
         self._db0 = 0
         self._nd = 0
         self._k = 0  # next frame to decide
-        self._t0: float | None = None
+        self._t0 = 0.0
         self._finished = False
         # Invalid runs [start, end) (full-rate absolute indices) not yet passed by the steps.
         self._invalid: list[list[int]] = []
         self._last_det_idx = -1  # full-rate index of the last step given to the stage
         self._last_det_t = -math.inf
         self._feat: dict[int, StepFeatures] = {}
+        # Step intervals at detection (before the direction stage), for closing a walk.
+        self._det_iv: list[float] = []
+        self._gap_factor = p.bout_max_gap_factor
+        self._gap_cap = p.bout_max_gap_s
+        self._det_max_gap = p.bout_max_gap_s
         self._steps: list[Step] = []
         self._bout_list: list[Bout] = []
         self._recent_t: list[float] = []
@@ -153,6 +158,8 @@ class StreamAnalyzer:
             self._has_gyro = gyro is not None
             self._gyro = np.empty((0, 3)) if gyro is not None else None
             self._t0 = float(block.t_s[0]) if len(block.t_s) else 0.0
+            if not math.isfinite(self._t0):
+                self._t0 = 0.0
         if self._has_gyro and gyro is None:
             gyro = np.full((n, 3), np.nan)
         self._note_invalid(ok)
@@ -162,13 +169,14 @@ class StreamAnalyzer:
         self._ok = np.concatenate([self._ok, ok]) if len(self._ok) else ok.copy()
         self._n += n
         self._decimate()
-        return self._run(final=False)
+        return self._run(final=False) + self._drain_stage()
 
     def finish(self) -> list[Step | Bout]:
         """End of stream: decide the remaining frames and close everything."""
         if self._finished:
             return []
         out = self._run(final=True)
+        out += self._drain_stage()
         out += self._close_sequence()
         self._finished = True
         self._acc = np.empty((0, 3))
@@ -180,7 +188,7 @@ class StreamAnalyzer:
 
     def status(self) -> LiveStatus:
         """Current state, for live views."""
-        t = (self._t0 or 0.0) + self._n / self.fs_hz
+        t = self._t0 + self._n / self.fs_hz
         cad = float("nan")
         if len(self._recent_t) >= 2 and self._bouts.current_bout is not None:
             rt = self._recent_t[-6:]
@@ -331,12 +339,24 @@ class StreamAnalyzer:
         if det.row.size == 0:
             return out
         keep = (det.ic_pos >= B) & (det.ic_pos < B + H)
-        for j in np.nonzero(keep)[0].tolist():
-            r = int(det.row[j])
-            k = ks[r]
-            c = k * H - B
-            out[k].append(self._det_tuple(det, j, r, c, c, c + L))
+        r = det.row[keep]
+        c = np.asarray(ks)[r] * H - B  # first block of each detection's row
+        self._pack(det, keep, r, c, c, c + L, [ks[i] for i in r.tolist()], out)
         return out
+
+    def _pack(self, det, keep, r, row0, run0, run1, keys, out) -> None:
+        """Append (position, features, run bounds, gravity) per kept detection to out[key]."""
+        M = self._M
+        pos = ((row0 + det.ic_pos[keep]) * M + 0.5 * (M - 1)).tolist()
+        per = det.period_s[r].tolist()
+        amp = det.amp_m_s2[keep].tolist()
+        vmin = det.vmin_m_s2[keep].tolist()
+        f0 = (np.asarray(run0) * M).tolist()
+        f1 = (np.asarray(run1) * M).tolist()
+        g_hat = det.g_hat[r]
+        g_m = det.g_m_s2[r].tolist()
+        for j, key in enumerate(keys):
+            out[key].append((pos[j], StepFeatures(per[j], amp[j], vmin[j]), f0[j], f1[j], g_hat[j], g_m[j]))
 
     def _frame_partial(self, k: int) -> list:
         H, B, A, nd = self._H, self._B, self._A, self._nd
@@ -353,49 +373,53 @@ class StreamAnalyzer:
             rows = self._dacc[a - self._db0 : b - self._db0][None]
             det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params)
             lo, hi = max(o0, a) - a, min(o1, b) - a
-            for j in range(det.row.size):
-                ic = det.ic_pos[j]
-                if lo <= ic < hi:
-                    res.append(self._det_tuple(det, j, 0, a, a, b))
+            keep = (det.ic_pos >= lo) & (det.ic_pos < hi)
+            if keep.any():
+                r = det.row[keep]
+                n_keep = int(keep.sum())
+                tmp: dict[int, list] = {0: []}
+                self._pack(det, keep, r, np.full(n_keep, a), np.full(n_keep, a), np.full(n_keep, b),
+                           [0] * n_keep, tmp)
+                res += tmp[0]
         res.sort(key=lambda x: x[0])
         return res
 
-    def _det_tuple(self, det, j: int, r: int, row0: int, run0: int, run1: int) -> tuple:
-        """(full-rate IC position, features, row info) for detection j of row r.
-
-        ``row0`` is the analysis-rate index of the row's first block; ``run0``/``run1`` bound the
-        gap-free run the row belongs to (analysis-rate indices).
-        """
-        M = self._M
-        pos = (row0 + float(det.ic_pos[j])) * M + 0.5 * (M - 1)
-        feat = StepFeatures(
-            period_s=float(det.period_s[r]),
-            amp_m_s2=float(det.amp_m_s2[j]),
-            vmin_m_s2=float(det.vmin_m_s2[j]),
-        )
-        return (pos, feat, run0 * M, run1 * M, det.g_hat[r], float(det.g_m_s2[r]))
-
     def _emit_detection(self, det: tuple) -> list:
         pos, feat, f0, f1, g_hat, g_m = det
-        out: list = []
-        idx = int(round(pos))
+        idx = int(pos + 0.5)
         if idx <= self._last_det_idx or idx < f0 or idx >= f1:
-            return out  # never two steps on one sample, never out of order or outside the run
-        if self._last_det_idx >= 0 and self._invalid and self._gap_between(self._last_det_idx, idx):
-            out += self._close_sequence()
+            return []  # never two steps on one sample, never out of order or outside the run
+        out: list = []
         if self._invalid:
+            if self._last_det_idx >= 0 and self._gap_between(self._last_det_idx, idx):
+                out += self._close_sequence()
+                self._last_det_t = -math.inf
             self._invalid = [g for g in self._invalid if g[1] > idx]
-        t0 = self._t0 or 0.0
-        step = Step(t_s=t0 + pos / self.fs_hz, index=idx)
-        w0, w1 = max(f0, idx - self._W), min(f1, idx + self._W + 1)
+        fs = self.fs_hz
+        t0 = self._t0
+        step = Step(t0 + pos / fs, idx)
+        w0 = idx - self._W
+        if w0 < f0:
+            w0 = f0
+        w1 = idx + self._W + 1
+        if w1 > f1:
+            w1 = f1
         a, b = w0 - self._fb0, w1 - self._fb0
         window = StepWindow(
-            self.fs_hz, t0 + w0 / self.fs_hz, idx - w0,
-            g_hat=g_hat, gyro_rad_s=None if self._gyro is None else self._gyro[a:b],
-            mount=self.mount, step_period_s=feat.period_s,
+            fs, t0 + w0 / fs, idx - w0, None, None, g_hat, None, None,
+            None if self._gyro is None else self._gyro[a:b], self.mount, feat.period_s,
             acc_m_s2=self._acc[a:b], g_m_s2=g_m,
         )
         self._feat[idx] = feat
+        if self._last_det_t != -math.inf:
+            iv = self._det_iv
+            iv.append(step.t_s - self._last_det_t)
+            if len(iv) > 9:
+                del iv[0]
+            srt = sorted(iv)
+            self._det_max_gap = min(self._gap_factor * srt[len(srt) // 2], self._gap_cap)
+        else:
+            self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
         self._last_det_idx = idx
         self._last_det_t = step.t_s
         for s in self.stage.push(step, window):
@@ -419,7 +443,18 @@ class StreamAnalyzer:
                 self._recent_t = []
         return events
 
+    def _drain_stage(self) -> list:
+        """Let a batching direction stage evaluate what it has queued (optional ``drain()``)."""
+        drain = getattr(self.stage, "drain", None)
+        if drain is None:
+            return []
+        out: list = []
+        for s in drain():
+            out += self._to_bouts(s)
+        return out
+
     def _close_sequence(self) -> list:
+        self._det_iv = []
         out: list = []
         for s in self.stage.flush():
             out += self._to_bouts(s)
@@ -430,8 +465,8 @@ class StreamAnalyzer:
         """Close the walk when no step has come for the bout gap, or a gap has been passed."""
         if self._last_det_t == -math.inf:
             return []
-        t_front = (self._t0 or 0.0) + frontier_idx / self.fs_hz
-        if t_front - self._last_det_t > self._bouts.max_gap_s() or (
+        t_front = self._t0 + frontier_idx / self.fs_hz
+        if t_front - self._last_det_t > self._det_max_gap or (
             self._invalid and self._gap_between(self._last_det_idx, frontier_idx)
         ):
             self._last_det_t = -math.inf

@@ -45,6 +45,8 @@ class BoutAssembler:
         self._bout_id: int | None = None
         self._next_id = 0
         self._intervals: list[float] = []
+        #: Largest step interval that continues the current run, s (see :meth:`max_gap_s`).
+        self.max_gap = params.bout_max_gap_s
 
     # -- queries -------------------------------------------------------------------------
     @property
@@ -52,6 +54,7 @@ class BoutAssembler:
         return self._run[-1][0].t_s if self._run else None
 
     def max_gap_s(self) -> float:
+        """min(bout_max_gap_factor * median of the last 9 intervals, bout_max_gap_s), s."""
         p = self.p
         if self._intervals:
             iv = sorted(self._intervals[-9:])
@@ -79,7 +82,7 @@ class BoutAssembler:
     # -- updates -------------------------------------------------------------------------
     def push(self, step: Step, feat: StepFeatures) -> list:
         out: list = []
-        if self._run and step.t_s - self._run[-1][0].t_s > self.max_gap_s():
+        if self._run and step.t_s - self._run[-1][0].t_s > self.max_gap:
             out += self.close()
         if self._run:
             dt = step.t_s - self._run[-1][0].t_s
@@ -88,6 +91,7 @@ class BoutAssembler:
                 del self._intervals[:-9]
             step.cadence_spm = 60.0 / dt if dt > 0 else float("nan")
         self._run.append((step, feat))
+        self.max_gap = self.max_gap_s()
         if self._bout_id is not None:
             step.bout = self._bout_id
             out.append(step)
@@ -114,6 +118,7 @@ class BoutAssembler:
         self._run = []
         self._intervals = []
         self._bout_id = None
+        self.max_gap = self.p.bout_max_gap_s
         return out
 
     def _make_bout(self, bout_id: int, run: list[tuple[Step, StepFeatures]]) -> Bout:

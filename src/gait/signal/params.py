@@ -16,7 +16,7 @@ class AnalysisParams:
     """
 
     #: The stream is block-averaged by floor(fs_hz / analysis_rate_hz) before step detection, Hz.
-    analysis_rate_hz: float = 50.0
+    analysis_rate_hz: float = 25.0
     #: Frame hop: steps are decided one frame at a time, s.
     hop_s: float = 1.0
     #: Context before / after each frame that its decisions may use, s. Latency <= hop + lookahead.

@@ -46,6 +46,23 @@ def gravity_rows(acc_m_s2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return g_hat, g_norm
 
 
+def gravity_vertical_rows(acc_m_s2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gravity unit vector (R, 3), its magnitude (R,) and vertical acceleration (R, L) per row.
+
+    Same as :func:`gravity_rows` then :func:`vertical_rows`, with the reductions over
+    contiguous memory (each row's figures depend on that row only).
+    """
+    a = np.ascontiguousarray(acc_m_s2.transpose(0, 2, 1))  # (R, 3, L)
+    g = a.mean(axis=2)
+    g_norm = np.sqrt((g * g).sum(axis=1))
+    safe = np.where(g_norm > 1e-9, g_norm, 1.0)
+    g_hat = g / safe[:, None]
+    g_hat[g_norm <= 1e-9] = (0.0, 0.0, 1.0)
+    v = a[:, 0, :] * g_hat[:, 0:1] + a[:, 1, :] * g_hat[:, 1:2] + a[:, 2, :] * g_hat[:, 2:3]
+    v -= g_norm[:, None]
+    return g_hat, g_norm, v
+
+
 def vertical_rows(acc_m_s2: np.ndarray, g_hat: np.ndarray, g_m_s2: np.ndarray) -> np.ndarray:
     """Vertical dynamic acceleration ``acc . g_hat - |g|`` (m/s^2, up positive), shape (R, L)."""
     return np.einsum("rlk,rk->rl", acc_m_s2, g_hat) - g_m_s2[:, None]

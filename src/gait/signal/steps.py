@@ -44,7 +44,7 @@ import numpy as np
 from scipy import fft as sfft
 
 from .params import AnalysisParams
-from .preprocess import gravity_rows, vertical_rows
+from .preprocess import gravity_vertical_rows
 
 G0 = 9.80665
 
@@ -64,8 +64,11 @@ class RowDetections:
     g_m_s2: np.ndarray  #: (R,)
 
 
-def _lowpass_gain(f: np.ndarray, fc: np.ndarray | float, order: int = 2) -> np.ndarray:
-    return 1.0 / (1.0 + (f / fc) ** (2 * order))
+def _lowpass_gain(f: np.ndarray, fc: np.ndarray | float) -> np.ndarray:
+    """Squared magnitude of a 2nd-order Butterworth low-pass at ``fc`` (as ``filtfilt`` gives)."""
+    x = f / fc
+    x = x * x
+    return 1.0 / (1.0 + x * x)
 
 
 def _parabolic(y0: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> np.ndarray:
@@ -164,8 +167,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -
         of each row's own region.
     """
     R, L, _ = acc_m_s2.shape
-    g_hat, g_norm = gravity_rows(acc_m_s2)
-    v = vertical_rows(acc_m_s2, g_hat, g_norm)
+    g_hat, g_norm, v = gravity_vertical_rows(acc_m_s2)
     period, rhythm, V = estimate_period_rows(v, fs_hz=fs_hz, params=params)
     nfft = sfft.next_fast_len(2 * L, real=True)
     f = np.fft.rfftfreq(nfft, d=1.0 / fs_hz)
@@ -197,25 +199,33 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -
     peak_pos = ii + _parabolic(s[rr, np.maximum(ii - 1, 0)], hgt, s[rr, np.minimum(ii + 1, L - 1)])
     per = period[rr]
 
-    # Jerk norm of the acceleration vector, band-limited (derivative of a zero-phase low-pass).
-    jrows = np.unique(rr)
-    A3 = acc_m_s2[jrows] - acc_m_s2[jrows].mean(axis=1, keepdims=True)
-    jgain = (2j * np.pi * f) * _lowpass_gain(f, min(params.jerk_lowpass_hz, 0.45 * fs_hz))
-    J3 = sfft.irfft(sfft.rfft(A3, n=nfft, axis=1) * jgain[None, :, None], n=nfft, axis=1)[:, :L]
-    jn = np.sqrt((J3 * J3).sum(axis=2))
-    jr = np.searchsorted(jrows, rr)
+    # Jerk norm of the acceleration vector around each hump: derivative-of-Gaussian filter
+    # (-6 dB at jerk_lowpass_hz), evaluated only in the search windows.
     before = np.maximum((params.ic_search_frac * per * fs_hz).astype(int), 1)
     after = np.maximum((params.ic_search_after_frac * per * fs_hz).astype(int), 0)
-    width = int((before + after).max()) + 1
-    offs = np.arange(width)[None, :]
-    start = ii - before
-    pos = start[:, None] + offs
-    inwin = (offs <= (before + after)[:, None]) & (pos >= 1) & (pos <= L - 2)
-    vals = np.where(inwin, jn[jr[:, None], np.clip(pos, 0, L - 1)], -np.inf)
-    jbest = np.argmax(vals, axis=1) + start
-    jbest = np.clip(jbest, 1, L - 2)
-    d = _parabolic(jn[jr, jbest - 1], jn[jr, jbest], jn[jr, jbest + 1])
-    ic_pos = jbest + d - params.ic_lag_s * fs_hz
+    sigma_s = np.sqrt(2.0 * np.log(2.0)) / (2.0 * np.pi * min(params.jerk_lowpass_hz, 0.45 * fs_hz))
+    hw = max(1, int(np.ceil(3.0 * sigma_s * fs_hz)))
+    tk = np.arange(-hw, hw + 1) / fs_hz
+    kern = (tk / sigma_s**2) * np.exp(-0.5 * (tk / sigma_s) ** 2)  # correlating gives +d/dt
+    width = int((before + after).max()) + 3  # one extra sample each side for interpolation
+    start = ii - before - 1
+    offs = np.arange(-hw, width + hw)[None, :]
+    gpos = np.clip(start[:, None] + offs, 0, L - 1)
+    Ag = acc_m_s2[rr[:, None], gpos]  # (K, width + 2 hw, 3)
+    Jg = kern[0] * Ag[:, 0:width]
+    for t in range(1, 2 * hw + 1):
+        Jg += kern[t] * Ag[:, t : t + width]  # (K, width, 3)
+    Jg *= Jg
+    jn = np.sqrt(Jg.sum(axis=2))
+    wpos = start[:, None] + np.arange(width)[None, :]
+    inwin = (np.arange(width)[None, :] >= 1) & (np.arange(width)[None, :] <= (before + after + 1)[:, None])
+    inwin &= (wpos >= 1) & (wpos <= L - 2)
+    vals = np.where(inwin, jn, -np.inf)
+    jb = np.argmax(vals, axis=1)
+    jb = np.clip(jb, 1, width - 2)
+    kk = np.arange(rr.size)
+    d = _parabolic(jn[kk, jb - 1], jn[kk, jb], jn[kk, jb + 1])
+    ic_pos = start + jb + d - params.ic_lag_s * fs_hz
 
     # Lowest vertical acceleration in the 0.25 s before the IC (flight phase when running).
     wv = max(2, int(round(0.25 * fs_hz)))
