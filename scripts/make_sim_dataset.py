@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         seed = int(rng.integers(0, 2**31 - 1))
         side = "left" if rng.random() < 0.2 else "right"
         name = f"sim_{i:03d}_{kind}"
-        common = dict(seed=seed, side=side, mount="body")
+        common = dict(seed=seed, side=side, mount="body",
+                      intensity=round(float(rng.uniform(0.7, 1.4)), 2))
         jobs = [("dev/sim", dict(fs_hz=100.0, noise="low"), None)]
         for v in variants:
             if v == "rotated":

@@ -46,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="unit the acceleration is written in (default m/s2)")
     p.add_argument("--no-impacts", action="store_true",
                    help="no landing transients (like motion-capture data)")
+    p.add_argument("--intensity", type=float, default=1.0,
+                   help="gait style: scales the pelvis accelerations and rotations (0.5 smooth, "
+                        "1.5 bouncy; default 1)")
     p.add_argument("--start-time", default=None, metavar="ISO",
                    help="absolute start, e.g. 2026-06-01T08:00:00+00:00 (default that, fixed)")
     p.set_defaults(func=run)
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     sim = simulate(segs, fs_hz=args.fs, seed=args.seed, side=args.side, mount=mount,
                    rotation=args.rotation, noise=args.noise, gyro=not args.no_gyro,
                    acc_unit="g" if args.acc_unit == "g" else "m/s^2", start_time=start,
-                   impacts=0.0 if args.no_impacts else 1.0)
+                   impacts=0.0 if args.no_impacts else 1.0, intensity=args.intensity)
     rec_path, lab_path = write_simulation(args.out, sim)
     lab = sim.labels
     print(f"wrote {rec_path} ({sim.recording.n_samples} samples, {lab.duration_s:.1f} s at "

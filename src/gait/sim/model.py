@@ -40,6 +40,9 @@ _ROT = {
     },
 }
 
+# Running medio-lateral acceleration, stride-phase harmonics, m/s^2.
+_RUN_ML = {1: (0.0, 0.26), 3: (-0.61, 2.03), 5: (0.23, -0.30)}
+
 # Static pelvic pitch (rad, + = top tilted forward) per mode.
 _TILT = {"walk_f": -0.035, "walk_b": -0.10, "run_f": 0.045, "run_b": -0.06}
 
@@ -139,8 +142,9 @@ def run_forward_base(phi: np.ndarray, Phi: np.ndarray, c: np.ndarray, scale: np.
     push = np.where(stance, np.sin(np.pi * np.clip((u - ub) / (1 - ub), 0, 1)) * (u >= ub), 0.0)
     # equal impulses: brake area ub*2/pi*A_b = push area (1-ub)*2/pi*A_p
     ax = (-5.5 * brake + 5.5 * ub / (1 - ub) * push) * scale
-    ay = 2.2 * lat_scale * np.where(stance, np.sin(np.pi * np.clip(u, 0, 1)), 0.0) \
-        * np.where(Phi < 0.5, 1.0, -1.0)
+    # medio-lateral: mostly at three times the stride frequency (stride-phase harmonics
+    # matched to the dev runs, with the part that pelvic roll projects from gravity removed)
+    ay = lat_scale * _harm(Phi, _RUN_ML)
     acc = np.stack([ax, ay, az], axis=1)
     r = _ROT["run"]
     ang = np.stack([_harm(Phi, r["roll"]), _harm(Phi, r["pitch"]), _harm(Phi, r["yaw"])], axis=1)

@@ -109,7 +109,12 @@ class Segment:
         return resolve_cadence_speed(self.gait, self.backward, self.cadence_spm, self.speed_m_s)
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """The fields that matter for this kind of segment (JSON-ready)."""
+        keep = {"stand": ("kind", "duration_s", "gestures"),
+                "turn": ("kind", "duration_s", "direction", "turn_deg", "activity", "cadence_spm",
+                         "speed_m_s")}.get(self.kind, ("kind", "duration_s", "direction",
+                                                       "cadence_spm", "speed_m_s"))
+        return {k: v for k, v in asdict(self).items() if k in keep and v is not None}
 
     def spec(self) -> str:
         """The command-line form of this segment."""
@@ -231,7 +236,7 @@ PRESETS: dict[str, str] = {
     # warm-up walk, forward and backward running, backward walk, cool-down: ~4.8 min
     "mixed-run": ("stand:8,walk:35:forward:112,run:55:forward:166,run:30:backward:182,"
                   "run:45:forward:172,run:25:backward:186,walk:30:backward:118,"
-                  "walk:40:forward:104,stand:8"),
+                  "walk:40:forward:104,stand:8:gestures"),
     "walk": "stand:5,walk:110:forward:108,stand:5",
     "walk-back": "stand:5,walk:60:backward:105,stand:5",
     "run": "stand:5,walk:10:forward:110,run:90:forward:168,walk:10:forward:105,stand:5",
