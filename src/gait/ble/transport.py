@@ -1,7 +1,8 @@
 """Bluetooth LE transport: the only module that uses bleak.
 
 * :func:`scan` lists sensors (filtered by service UUID and/or name, with RSSI).
-* :class:`BleSource` finds a sensor, connects (retrying transient failures with back-off),
+* :class:`BleSource` finds a sensor, connects (``bleak-retry-connector`` retries transient
+  failures; a scan-and-connect loop with exponential back-off around it),
   subscribes, and streams :class:`~gait.types.SampleBlock` s and events. The notification
   callback only puts ``(bytes, host time)`` on an :class:`asyncio.Queue`; a consumer task
   decodes, maps the sensor clock, counts losses and assembles blocks
@@ -23,6 +24,7 @@ from typing import Any, AsyncIterator
 
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
+from bleak_retry_connector import BleakConnectionError, BleakNotFoundError, establish_connection
 
 from ..errors import DeviceError
 from .protocols import PacketError
@@ -251,13 +253,16 @@ class BleSource:
                 self.state = "connecting"
                 self._disconnected.clear()
                 kw = {"backend": self.client_backend} if self.client_backend else {}
-                client = BleakClient(dev, disconnected_callback=lambda c: self._disconnected.set(),
-                                     timeout=10.0, **kw)
-                await client.connect()
+                # bleak-retry-connector retries the transient failures (BlueZ aborts, timeouts)
+                client = await establish_connection(
+                    BleakClient, dev, dev.name or dev.address,
+                    disconnected_callback=lambda c: self._disconnected.set(),
+                    max_attempts=3, **kw)
                 self.device_name = dev.name or self.device_name
                 self.address = dev.address
                 return client
-            except (BleakError, DeviceError, asyncio.TimeoutError, OSError) as exc:
+            except (BleakError, BleakConnectionError, BleakNotFoundError, DeviceError, asyncio.TimeoutError,
+                    OSError) as exc:
                 last = exc
                 self.n_connect_failures += 1
                 log.info("connect attempt %d failed: %s", attempt, exc)
