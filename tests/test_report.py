@@ -297,8 +297,10 @@ def test_html_is_self_contained_and_tables_match(written):
     assert not re.search(r"""(src|href)\s*=\s*['"]?(https?:)?//""", page)
     assert "default-src 'none'" in page
     splits = p.tables["splits"]
-    assert splits[1][:8] == ["1", "0:00\u20131:00", "112", "100", "12", "0", "121", "11 %"]
-    assert splits[2][:8] == ["2", "1:00\u20131:40", "88", "0", "88", "0", "133", "100 %"]
+    assert splits[0] == ["Minute", "Time", "Steps", "Forward", "Backward",
+                         "Cadence (steps/min)", "Backward share"]  # no unknown step: no column
+    assert splits[1] == ["1", "0:00\u20131:00", "112", "100", "12", "121", "11 %"]
+    assert splits[2] == ["2", "1:00\u20131:40", "88", "0", "88", "133", "100 %"]
     bouts = p.tables["bouts"]
     assert bouts[1][0] == "0" and bouts[1][2] == "0:50" and bouts[1][5] == "100"
     assert bouts[2][3] == "Run" and bouts[2][4].startswith("Backward") and bouts[2][6] == "133"
@@ -332,6 +334,8 @@ def test_html_when_direction_unknown():
     page = rhtml.render_html(known_result(known_direction=False), {})
     p = _parse(page)
     assert "direction-unknown" in page
+    assert p.tables["splits"][0] == ["Minute", "Time", "Steps", "Unknown", "Cadence (steps/min)"]
+    assert p.tables["splits"][1] == ["1", "0:00\u20131:00", "112", "112", "121"]
     text = " ".join(p.text)
     assert "direction not determined" in text
     assert "no effort factor is applied" in text

@@ -98,3 +98,32 @@ def test_the_harness_sees_scripts_errors_dialogs_and_requests(browser, tmp_path)
     assert any("boom" in e for e in page.console_errors)
     assert "http://127.0.0.1:9/x.png" in page.requests
     assert page.evaluate("document.images[0].naturalWidth") == 0
+
+
+def test_cli_report_of_a_hostile_recording(browser, tmp_path):
+    """End to end: a recording whose file name and device name are HTML, through the reader,
+    the analyzer and ``gait report``, opened in the browser."""
+    import json
+
+    from gait.cli import main
+    from gait.sim import simulate, write_simulation
+
+    sim = simulate("stand:2,walk:20:forward:110,stand:2", fs_hz=50.0, seed=3)
+    src, _ = write_simulation(tmp_path / "plain.csv", sim)
+    lines = src.read_text().splitlines(keepends=True)
+    header = json.loads(lines[1][2:])
+    header["device"] = EVIL
+    lines[1] = "# " + json.dumps(header) + "\n"
+    hostile = tmp_path / "<img src=x onerror=alert(1)>.csv"
+    hostile.write_text("".join(lines))
+    out = tmp_path / "out"
+    assert main(["report", str(hostile), "-o", str(out), "--no-history", "--dpi", "50"]) == 0
+    url = (out / "report.html").resolve().as_uri()
+    page = browser.open(url, width=1200, height=900)
+    assert page.console_errors == [] and page.dialogs == []
+    assert all(u == url or u.startswith("data:") for u in page.requests), page.requests
+    assert page.evaluate("document.querySelectorAll('script, img[onerror]').length") == 0
+    assert page.evaluate("document.querySelector('h1 .file').textContent") == hostile.name
+    assert EVIL in page.evaluate("document.getElementById('meta').innerText")
+    imgs = page.evaluate("[...document.images].map(i => i.naturalWidth)")
+    assert len(imgs) >= 3 and all(w > 0 for w in imgs)

@@ -12,7 +12,7 @@ import pytest
 from gait.cli import main
 from gait.history import History
 
-PROGRAMME = "stand:3,run:25:forward:166,run:20:backward:182,walk:12:forward:110,stand:3"
+PROGRAMME = "stand:2,run:16:forward:166,run:14:backward:182,walk:10:forward:110,stand:2"
 
 
 @pytest.fixture(scope="module")

@@ -61,13 +61,17 @@ def _report_one(args: argparse.Namespace, path: str, out_dir: Path) -> dict:
     src = Path(path)
     if not src.exists():
         raise GaitError("no such file or folder", path=path)
-    rec = read_from_args(args, path)
-    result = analyze(rec, mount=getattr(args, "mount", None))
-    runs = key = None
-    if not args.no_history:
-        with History(args.db) as hist:
+    hist = None if args.no_history else History(args.db)  # a bad --db fails before the work
+    try:
+        rec = read_from_args(args, path)
+        result = analyze(rec, mount=getattr(args, "mount", None))
+        runs = key = None
+        if hist is not None:
             key = hist.upsert(result, source_path=src, report_path=out_dir / "report.html")
             runs = hist.runs()
+    finally:
+        if hist is not None:
+            hist.close()
     files = write_report(result, out_dir, source_name=src.name, history_runs=runs,
                          current_key=key, dpi=args.dpi)
     return {"files": files, "record": run_record(result)}

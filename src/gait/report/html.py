@@ -318,17 +318,33 @@ def _tag(direction: str) -> str:
 
 
 def _splits_table(splits: list[tables.Split]) -> str:
+    """Per-minute table; the unknown column only when a step is unknown, the direction
+    columns only when a step has a known direction."""
+    any_unknown = any(s.unknown for s in splits)
+    any_known = any(s.forward or s.backward for s in splits)
+    head = ["<th>Minute</th>", "<th class='l'>Time</th>", "<th>Steps</th>"]
+    if any_known:
+        head += ["<th>Forward</th>", "<th>Backward</th>"]
+    if any_unknown:
+        head.append("<th>Unknown</th>")
+    head.append("<th>Cadence (steps/min)</th>")
+    if any_known:
+        head.append("<th>Backward share</th>")
     rows = []
     for s in splits:
-        rows.append(
-            f"<tr><td>{s.index}</td><td class='l'>{esc(fmt_duration(s.start_s))}\u2013"
-            f"{esc(fmt_duration(s.end_s))}</td><td>{s.n_steps}</td><td>{s.forward}</td>"
-            f"<td>{s.backward}</td><td>{s.unknown}</td><td>{esc(fmt_num(s.cadence_spm))}</td>"
-            f"<td>{esc(fmt_pct(s.backward_share))}</td></tr>")
-    return ('<div class="scroll"><table id="splits"><thead><tr><th>Minute</th><th class="l">Time</th>'
-            "<th>Steps</th><th>Forward</th><th>Backward</th><th>Unknown</th>"
-            "<th>Cadence (steps/min)</th><th>Backward share</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table></div>")
+        cells = [f"<td>{s.index}</td>",
+                 f"<td class='l'>{esc(fmt_duration(s.start_s))}\u2013{esc(fmt_duration(s.end_s))}</td>",
+                 f"<td>{s.n_steps}</td>"]
+        if any_known:
+            cells += [f"<td>{s.forward}</td>", f"<td>{s.backward}</td>"]
+        if any_unknown:
+            cells.append(f"<td>{s.unknown}</td>")
+        cells.append(f"<td>{esc(fmt_num(s.cadence_spm))}</td>")
+        if any_known:
+            cells.append(f"<td>{esc(fmt_pct(s.backward_share))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return ('<div class="scroll"><table id="splits"><thead><tr>' + "".join(head)
+            + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>")
 
 
 def _bouts_table(result: GaitResult) -> str:
@@ -355,9 +371,11 @@ def _effort(result: GaitResult, o: dict[str, Any]) -> str:
     e = tables.effort_estimate(result)
     run, walk = e["run_s"], e["walk_s"]
     f = e["factor"]
+    run_eq = (f"{esc(fmt_duration(e['run_forward_equivalent_total_s']))}"
+              " <span class='note'>forward-running equivalent</span>") if o["direction_known"] else \
+        "<span class='note'>\u2014 (direction unknown)</span>"
     rows = [
-        ("Running", run, f"{esc(fmt_duration(e['run_forward_equivalent_total_s']))}"
-         f" <span class='note'>forward-running equivalent</span>"),
+        ("Running", run, run_eq),
         ("Walking", walk, "<span class='note'>no factor claimed</span>"),
     ]
     body = "".join(
