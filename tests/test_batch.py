@@ -245,7 +245,7 @@ def test_dask_local_cluster_gives_the_same_table(recordings, tmp_path):
                                   dashboard_address=None, silence_logs=50) as cluster:
         rep = B.run_batch([recordings], B.BatchOptions(out_dir=str(tmp_path / "dask")),
                           dask_address=cluster.scheduler_address, progress=False)
-    assert len(rep.rows) == 4 and rep.n_ok == 3 and rep.n_failed == 1
+    assert len(rep.rows) == 4 and rep.n_ok == 3 and rep.n_failed == 1, rep.failures
     assert B.compare_rows(local.rows, rep.rows) == []
     # per-file outputs are byte-identical too (apart from the manifest's timestamp)
     for r in local.rows:
@@ -273,3 +273,19 @@ def test_cli_batch(recordings, tmp_path, capsys):
     assert rc == 0 and "1 current (skipped)" in capsys.readouterr().err
     assert main(["batch", str(tmp_path / "nope"), "-o", str(tmp_path / "o")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_progress_bar_reports_files_and_hours(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / "in").mkdir(exist_ok=True)
+        (tmp_path / "in" / name).write_text("t_s,ax,ay,az\n0,0,0,9.8\n")
+    buf = io.StringIO()
+    con = Console(file=buf, force_terminal=False, width=200)
+    B.run_batch([tmp_path / "in"], B.BatchOptions(out_dir=str(tmp_path / "out")), job=fake_job,
+                progress=True, console=con)
+    text = buf.getvalue()
+    assert "2/2 files" in text and "0.03 h of data" in text  # 2 x 60 s

@@ -684,7 +684,7 @@ class _Progress:
             transient=False,
         )
         self._task = self._p.add_task("batch", total=self.total_bytes,
-                                      files=self._files_text(), hours="0.0 h of data")
+                                      files=self._files_text(), hours="0 h of data")
 
     def _files_text(self) -> str:
         fail = f", {self.failed} failed" if self.failed else ""
@@ -703,9 +703,13 @@ class _Progress:
         self.bytes_done += nbytes
         est = ""
         if self.bytes_done > 0 and self.done < self.n_files and self.hours > 0:
-            est = f" (~{self.hours * self.total_bytes / self.bytes_done:.1f} h in all)"
+            est = f" (~{_hours(self.hours * self.total_bytes / self.bytes_done)} h in all)"
         self._p.update(self._task, advance=nbytes, files=self._files_text(),
-                       hours=f"{self.hours:.1f} h of data{est}")
+                       hours=f"{_hours(self.hours)} h of data{est}")
+
+
+def _hours(h: float) -> str:
+    return f"{h:.2f}" if h < 10 else f"{h:.1f}"
 
 
 def compare_rows(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]],
