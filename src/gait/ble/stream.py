@@ -10,7 +10,7 @@ missing: a lost packet or a disconnect becomes a block of NaN samples with ``val
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Union
 
@@ -109,6 +109,7 @@ class StreamAssembler:
         self._pending_cause: str | None = None
         self._pending_restart: str | None = None
         self._epoch = 0
+        self._recent: deque[tuple] = deque(maxlen=64)
 
     # -- signals from the transport ------------------------------------------------------
     def note_disconnect(self) -> None:
@@ -130,6 +131,11 @@ class StreamAssembler:
         out: list[Item] = []
         if n == 0:
             return out
+        key = (chunk.seq, chunk.first_index, round(chunk.t_sensor_s, 6))
+        if key in self._recent:  # the very same packet again (a retransmission, a replayed buffer)
+            self.stats.n_duplicate_samples += n
+            return out
+        self._recent.append(key)
         self.stats.n_packets += 1
         if chunk.overflow:
             self.stats.n_overflow += 1
@@ -210,10 +216,11 @@ class StreamAssembler:
             gap = max(0, int(round((h_first - h_expected) / slope * self.fs_hz)))
         self._offset = self._expected + gap - chunk.first_index
         self.clock = ClockFit()
+        self._recent.clear()
+        self._recent.append((chunk.seq, chunk.first_index, round(chunk.t_sensor_s, 6)))
         self._last_t_sensor_end = None
         self._last_seq = chunk.seq
-        if self._pending_cause is None:
-            self._pending_cause = "firmware_restart"
+        self._pending_cause = "firmware_restart"  # a restart also drops the link: name the real cause
         return [Event("firmware_restart", self._expected / self.fs_hz,
                       {"reason": reason, "estimated_gap_s": round(gap / self.fs_hz, 3), "epoch": self._epoch})]
 
