@@ -108,7 +108,7 @@ def test_cli_report_of_a_hostile_recording(browser, tmp_path):
     from gait.cli import main
     from gait.sim import simulate, write_simulation
 
-    sim = simulate("stand:2,walk:20:forward:110,stand:2", fs_hz=50.0, seed=3)
+    sim = simulate("stand:1,walk:14:forward:110,stand:1", fs_hz=50.0, seed=3)
     src, _ = write_simulation(tmp_path / "plain.csv", sim)
     lines = src.read_text().splitlines(keepends=True)
     header = json.loads(lines[1][2:])
@@ -117,7 +117,7 @@ def test_cli_report_of_a_hostile_recording(browser, tmp_path):
     hostile = tmp_path / "<img src=x onerror=alert(1)>.csv"
     hostile.write_text("".join(lines))
     out = tmp_path / "out"
-    assert main(["report", str(hostile), "-o", str(out), "--no-history", "--dpi", "50"]) == 0
+    assert main(["report", str(hostile), "-o", str(out), "--no-history", "--dpi", "40"]) == 0
     url = (out / "report.html").resolve().as_uri()
     page = browser.open(url, width=1200, height=900)
     assert page.console_errors == [] and page.dialogs == []

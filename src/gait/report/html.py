@@ -227,6 +227,7 @@ def render_figure(name: str, fig, *, dpi: int = 144) -> RenderedFigure:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": None})
     png = buf.getvalue()
+    fig.set_layout_engine("none")  # keep the layout just computed; the SVG needs no second pass
     sbuf = io.StringIO()
     fig.savefig(sbuf, format="svg", facecolor="white", metadata={"Date": None})
     w, h = fig.get_size_inches()
