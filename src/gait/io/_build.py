@@ -243,16 +243,26 @@ def count_filled(t: np.ndarray, fs: float, t0: float) -> int:
 
 def onto_grid(t: np.ndarray, x: np.ndarray, t0: float, fs: float, n: int) -> np.ndarray:
     """Values of ``x`` (stamps ``t``) on the grid t0 + k/fs, k < n (linear interpolation)."""
-    if len(t) == n and n > 0:
-        k = np.arange(n, dtype=np.float64)
-        dev = np.abs(t - t0 - k / fs)
-        if float(dev.max()) < 0.01 / fs:  # already uniform: keep the values as they are
-            return x
+    if len(t) == n and n > 0 and _is_uniform(t, t0, fs):
+        return x  # already uniform: keep the values as they are
     g = t0 + np.arange(n, dtype=np.float64) / fs
     out = np.empty((n, x.shape[1]), dtype=np.float64)
     for j in range(x.shape[1]):
         out[:, j] = np.interp(g, t, x[:, j])
     return out
+
+
+def _is_uniform(t: np.ndarray, t0: float, fs: float, tol: float = 0.01) -> bool:
+    """True when every stamp is within ``tol`` periods of t0 + k/fs (checked in chunks)."""
+    step = 1 << 20
+    for a in range(0, len(t), step):
+        k = np.arange(a, min(len(t), a + step), dtype=np.float64)
+        k /= fs
+        k += t0
+        k -= t[a:a + step]
+        if float(np.abs(k).max()) >= tol / fs:
+            return False
+    return True
 
 
 def gap_mask(n: int, t0: float, fs: float, gaps: list[tuple[float, float]]) -> np.ndarray:
@@ -334,10 +344,10 @@ def build_recording(raw: RawData, opts: Options) -> Recording:
 
     # units -> SI (in place when we own the array)
     f_acc = ACC_TO_M_S2[acc_unit]
-    acc = acc * f_acc if acc is raw.acc.xyz or acc is ca.x else _scale_inplace(acc, f_acc)
+    # the reader's arrays are ours (fresh, never the caller's): scale in place, no copy
+    acc = _scale_inplace(acc, f_acc)
     if gyro is not None:
-        f_g = GYRO_TO_RAD_S[gyro_unit]
-        gyro = gyro * f_g if (gyro is cg.x or gyro is raw.gyro.xyz) else _scale_inplace(gyro, f_g)
+        gyro = _scale_inplace(gyro, GYRO_TO_RAD_S[gyro_unit])
     if gaps:
         acc[~valid] = np.nan
         if gyro is not None:
@@ -418,6 +428,8 @@ def build_recording(raw: RawData, opts: Options) -> Recording:
 
 
 def _scale_inplace(a: np.ndarray, f: float) -> np.ndarray:
+    if not a.flags.writeable:
+        a = np.array(a, dtype=np.float64)
     if f != 1.0:
         a *= f
     return a

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -303,6 +303,93 @@ def read_numeric(
         raise InputError("not a text file", path=label) from None
 
 
+def iter_float_chunks(
+    src: Source,
+    name: str,
+    *,
+    sep: str,
+    skiprows: int,
+    usecols: list[int],
+    decimal: str = ".",
+    comment: str | None = None,
+    chunk_rows: int = 1_000_000,
+) -> Iterator[np.ndarray]:
+    """Columns ``usecols`` (sorted positions) of a CSV member as float64 ``(m, k)`` chunks.
+
+    The C parser reads ``chunk_rows`` rows at a time, so memory stays bounded; errors are
+    the same one-line :class:`InputError` as :func:`read_numeric`.
+    """
+    usecols = sorted(usecols)
+    head = src.head_lines(name, skiprows + 50)
+    first = next((ln for ln in head[skiprows:] if ln.strip()
+                  and not (comment and ln.lstrip().startswith(comment))), None)
+    if first is None:
+        raise InputError("no data rows", path=src.member_label(name))
+    ncols = len(split_fields(first, sep))
+    if ncols <= max(usecols):
+        raise InputError(f"missing columns: the data rows have {ncols} fields, "
+                         f"column {max(usecols) + 1} is needed", path=src.member_label(name))
+    names = [f"c{i}" for i in range(ncols)]
+    label = src.member_label(name)
+    kwargs: dict[str, Any] = dict(
+        sep=sep, header=None, names=names, skiprows=skiprows,
+        usecols=[f"c{i}" for i in usecols], dtype={f"c{i}": np.float64 for i in usecols},
+        engine="c", decimal=decimal, comment=comment, skip_blank_lines=True, index_col=False,
+        na_values=NA_VALUES, keep_default_na=False, skipinitialspace=True,
+    )
+    cols = [f"c{i}" for i in usecols]
+    f = src.open(name)
+    try:
+        reader = pd.read_csv(f, chunksize=chunk_rows, **kwargs)
+        for df in reader:
+            yield df[cols].to_numpy(dtype=np.float64)
+    except ValueError as exc:
+        msg = str(exc)
+        if "could not convert" in msg or "Unable to parse" in msg or "invalid literal" in msg \
+                or "cannot safely convert" in msg:
+            raise InputError(_locate_bad_cell(src, name, kwargs, usecols), path=label) from None
+        raise InputError(f"cannot parse as CSV ({msg.splitlines()[0]})", path=label) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("no data rows", path=label) from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"malformed CSV ({str(exc).splitlines()[0]})", path=label) from None
+    except UnicodeDecodeError:
+        raise InputError("not a text file", path=label) from None
+    finally:
+        f.close()
+
+
+def read_float_groups(src: Source, name: str, groups: list[list[int]], *, sep: str,
+                      skiprows: int, decimal: str = ".", comment: str | None = None,
+                      ) -> list[np.ndarray]:
+    """Column groups (e.g. ``[[t], [ax, ay, az], [gx, gy, gz]]``) of a CSV member, each as a
+    preallocated float64 ``(n, len(group))`` array, filled chunk by chunk (no concatenation
+    copy: the row count is estimated from the file size and grown if needed)."""
+    usecols = sorted({i for g in groups for i in g})
+    pos = [[usecols.index(i) for i in g] for g in groups]
+    head = src.head_lines(name, skiprows + 200)
+    sample = [ln for ln in head[skiprows:] if ln.strip()]
+    per_line = max(8.0, float(np.mean([len(ln) + 1 for ln in sample]))) if sample else 40.0
+    est = int(src.size(name) / per_line * 1.02) + 1024
+    outs = [np.empty((est, len(g)), dtype=np.float64) for g in groups]
+    n = 0
+    for chunk in iter_float_chunks(src, name, sep=sep, skiprows=skiprows, usecols=usecols,
+                                   decimal=decimal, comment=comment):
+        m = len(chunk)
+        if n + m > len(outs[0]):
+            size = max(len(outs[0]) * 5 // 4, n + m)
+            grown = []
+            for o in outs:
+                g = np.empty((size, o.shape[1]), dtype=np.float64)
+                g[:n] = o[:n]
+                grown.append(g)
+            outs = grown
+        for o, p in zip(outs, pos):
+            o[n:n + m] = chunk[:, p]
+        n += m
+    return [o[:n] for o in outs]
+
+
 NA_VALUES = ["", "NaN", "nan", "NA", "null", "None", "-nan", "inf", "-inf", "Inf", "-Inf"]
 
 
@@ -353,18 +440,23 @@ def parse_time(values: pd.Series | np.ndarray, *, unit: str | None = None,
     else relative seconds (or milliseconds when the median step is above 0.5, with a note).
     ``epoch`` gives the zero of numeric stamps (e.g. Polar's 2000-01-01); text: ISO date-times.
     """
-    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        s = values  # numbers already: no pandas copy
+    else:
+        s = values if isinstance(values, pd.Series) else pd.Series(values)
     if len(s) == 0:
         raise InputError("no data rows", path=label or None)
-    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+    if isinstance(s, np.ndarray):
+        pass
+    elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
         num = pd.to_numeric(s, errors="coerce")
         if num.notna().mean() > 0.99:
             s = num
         else:
             return _parse_datetime_text(s, label)
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+    if not isinstance(s, np.ndarray) and pd.api.types.is_datetime64_any_dtype(s.dtype):
         return _from_datetimes(s, label)
-    arr = s.to_numpy()
+    arr = s if isinstance(s, np.ndarray) else s.to_numpy()
     if arr.dtype.kind in "iu":
         first = int(arr[0])
         rel = (arr - arr[0]).astype(np.float64)

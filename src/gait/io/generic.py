@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._common import (ColumnMap, RawData, Stream, _decimal_comma, is_number, map_columns,
-                      parse_time, read_numeric, sniff_separator, split_fields)
+                      parse_time, read_float_groups, read_numeric, sniff_separator, split_fields)
 from ._source import Source
 
 NAME = "generic"
@@ -89,35 +89,58 @@ def read_table(src: Source, name: str, *, fmt: str, comment: str | None = None,
     cmap = cols or map_columns_for(names, label)
     use = ([cmap.time] if cmap.time is not None else []) + cmap.acc + (cmap.gyro or [])
     float_cols = cmap.acc + (cmap.gyro or [])
-    df = read_numeric(src, name, sep=sep, skiprows=hi + 1, ncols=len(names), usecols=sorted(use),
-                      float_cols=float_cols, decimal=decimal, comment=comment)
+    first = next((ln for ln in lines[hi + 1:] if ln.strip()
+                  and not (comment and ln.lstrip().startswith(comment))), None)
+    numeric_time = cmap.time is None or (
+        first is not None and len(split_fields(first, sep)) > cmap.time
+        and is_number(split_fields(first, sep)[cmap.time]))
+    su = sorted(use)
+    fast = None
+    if numeric_time:  # fast path: preallocated float64 arrays, filled in chunks
+        groups = [[cmap.time] if cmap.time is not None else [], cmap.acc] + ([cmap.gyro] if cmap.gyro else [])
+        fast = read_float_groups(src, name, [g for g in groups if g], sep=sep, skiprows=hi + 1,
+                                 decimal=decimal, comment=comment)
+        if cmap.time is None:
+            fast.insert(0, None)
+        n_rows = len(fast[1])
+    else:
+        df = read_numeric(src, name, sep=sep, skiprows=hi + 1, ncols=len(names), usecols=su,
+                          float_cols=float_cols, decimal=decimal, comment=comment)
+        col = lambda i: df[f"c{i}"]  # noqa: E731
+        n_rows = len(df)
     n_dropped = 0
     notes: list[str] = []
-    if len(df) and truncated_tail(src, name) and not (comment and last_line_is_comment(src, name)):
-        df = df.iloc[:-1]
+    if n_rows and truncated_tail(src, name) and not (comment and last_line_is_comment(src, name)):
+        n_rows -= 1
         n_dropped = 1
         notes.append("the last line was cut off (no newline at the end): ignored")
-    if len(df) == 0:
+    if n_rows <= 0:
         raise InputError("no data rows", path=label)
-    col = lambda i: df[f"c{i}"]  # noqa: E731
-    acc = np.column_stack([col(i).to_numpy(dtype=np.float64) for i in cmap.acc])
-    gyro = None
-    if cmap.gyro:
-        gyro = np.column_stack([col(i).to_numpy(dtype=np.float64) for i in cmap.gyro])
+    if fast is not None:
+        acc = fast[1][:n_rows]
+        gyro = fast[2][:n_rows] if cmap.gyro else None
+        col = lambda i: fast[0][:, 0]  # noqa: E731  (only the time column is asked for)
+    else:
+        acc = np.column_stack([col(i).to_numpy(dtype=np.float64)[:n_rows] for i in cmap.acc])
+        gyro = None
+        if cmap.gyro:
+            gyro = np.column_stack([col(i).to_numpy(dtype=np.float64)[:n_rows] for i in cmap.gyro])
     origin = origin_local = None
     if cmap.time is not None:
-        ta = parse_time(col(cmap.time), unit=cmap.time_unit, label=label)
+        tcol = col(cmap.time)
+        ta = parse_time(tcol[:n_rows] if numeric_time else tcol.iloc[:n_rows], unit=cmap.time_unit,
+                        label=label)
         t = ta.t_s
         origin, origin_local = ta.origin_time, ta.origin_time_local
         if ta.note:
             notes.append(ta.note)
     elif fs_hz is not None:
-        t = np.arange(len(df), dtype=np.float64) / fs_hz
+        t = np.arange(n_rows, dtype=np.float64) / fs_hz
         notes.append(f"no time column: samples placed at the given {fs_hz:g} Hz")
     else:
         raise InputError("no time column (t_s, time, timestamp...); pass --fs to use the row "
                          "order at a known rate", path=label)
-    del df
+    col = fast = None  # free the table
     acc_stream = Stream(t_s=t, xyz=acc, unit=cmap.acc_unit,
                         unit_source=f"header: column {names[cmap.acc[0]].strip()!r}" if cmap.acc_unit else None,
                         origin=label)
