@@ -120,6 +120,18 @@ def test_quality_rows_report_gaps_units_and_repairs():
     assert rows["Repaired samples"][0].startswith("3 (0.03 %")
 
 
+def test_quality_rows_of_a_live_recording():
+    r = known_result()
+    r.recording["extra"] = {"events": [
+        {"kind": "gap", "start_s": 52.0, "end_s": 53.0},
+        {"kind": "disconnected", "t_s": 52.0}, {"kind": "reconnected", "t_s": 53.0},
+        {"kind": "end", "t_s": 100.0, "stats": {"n_samples": 9800, "n_lost_samples": 200,
+                                                 "loss_fraction": 0.02}}]}
+    rows = {k: (v, lvl) for k, v, lvl in tables.quality_rows(r)}
+    assert rows["Packet loss (live)"] == ("2.00 % of samples (200 samples lost)", "warn")
+    assert rows["Recorder events"] == ("disconnected: 1, reconnected: 1", "warn")
+
+
 # ----------------------------------------------------------------------------- figures
 
 def test_plot_cadence_draws_the_results_steps_in_direction_colours():

@@ -368,6 +368,27 @@ def quality_rows(result: GaitResult) -> list[tuple[str, str, str]]:
         rows.append(("Repaired samples", f"{n_rep} ({100 * frac:.2f} % of raw samples)",
                      "warn" if frac > 0.01 else ("info" if n_rep else "ok")))
     extra = rec.get("extra") or {}
+    events = [e for e in (extra.get("events") or []) if isinstance(e, dict)]
+    stats = next((e.get("stats") for e in reversed(events)
+                  if e.get("kind") == "end" and isinstance(e.get("stats"), dict)), None)
+    if stats is not None:  # a live recording: what the link lost
+        lost = stats.get("n_lost_samples")
+        frac = stats.get("loss_fraction")
+        if _finite(lost) or _finite(frac):
+            txt = (f"{100 * frac:.2f} % of samples" if _finite(frac) else "") + (
+                f" ({int(lost)} samples lost)" if _finite(lost) else "")
+            rows.append(("Packet loss (live)", txt.strip(),
+                         "warn" if _finite(frac) and frac > 0.01 else "ok"))
+    kinds: dict[str, int] = {}
+    for e in events:
+        k = str(e.get("kind"))
+        if k not in ("end", "gap", "start"):
+            kinds[k] = kinds.get(k, 0) + 1
+    if kinds:
+        rows.append(("Recorder events", ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in
+                                                  sorted(kinds.items())),
+                     "warn" if any("reconnect" in k or "restart" in k or "disconnect" in k
+                                   for k in kinds) else "info"))
     for k in sorted(extra):
         kl = k.lower()
         if "packet" in kl or "lost" in kl or "loss" in kl or "reconnect" in kl:
