@@ -53,7 +53,7 @@ class AnalysisParams:
     bout_max_gap_factor: float = 2.5
     bout_max_gap_s: float = 2.0
     #: Steps of runs shorter than this many steps are dropped as non-gait (1 keeps every step).
-    min_run_steps: int = 1
+    min_run_steps: int = 3
     #: Running: cadence at least this and vertical acceleration down to -run_min_vertical_g * g.
     run_min_cadence_spm: float = 135.0
     run_min_vertical_g: float = 0.6

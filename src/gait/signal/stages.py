@@ -18,6 +18,12 @@ goes through ONE direction stage before bouts are formed:
     the bout gap (the walk has stopped): return every held step, finalised. The stage may keep
     session-level knowledge (e.g. the forward sign of the sensor) across flushes.
 
+``stage.drain() -> list[Step]`` (optional)
+    A stage that batches its work (vectorised over many steps) returns from ``push`` only what
+    it must, and the analyzer calls ``drain()`` once after every pushed block of samples (and
+    before ``flush()`` at the end) to collect the steps it has finalised since. Results must not
+    depend on when ``drain()`` is called, or the analysis would depend on the chunking.
+
 ``stage.mode`` (str) and ``stage.info() -> dict``
     ``mode`` goes to ``info["direction_mode"]`` (``"none"`` for the default stage; e.g.
     ``"known-mount"`` or ``"orientation-free"``); ``info()`` is stored under

@@ -120,30 +120,20 @@ def estimate_period_rows(v: np.ndarray, *, fs_hz: float, params: AnalysisParams)
     best_r = masked[rows, best]
     ok = np.isfinite(best_r)
     T = best + lo
-    # Half-lag check, vectorised over rows (twice: the best lag may be two strides): when the
-    # autocorrelation has a peak near half the lag that reaches half_lag_ratio of it, the
-    # period is half the lag.
-    lags = np.arange(top + 1)[None, :]
-    inner = np.zeros(r.shape, dtype=bool)
-    inner[:, 1:-1] = (r[:, 1:-1] >= r[:, :-2]) & (r[:, 1:-1] > r[:, 2:])
-    Tcur = T.copy()
-    rcur = best_r.copy()
-    factor = np.ones(R)
-    for _ in range(2):
-        win = (lags >= np.maximum(np.floor(0.4 * Tcur), lo)[:, None]) & (lags <= np.ceil(0.6 * Tcur)[:, None])
-        half_m = np.where(win & inner, r, -np.inf)
-        hb = np.argmax(half_m, axis=1)
-        hr = half_m[rows, hb]
-        take = ok & np.isfinite(hr) & (hr >= params.half_lag_ratio * best_r) & (hr > 0.15)
-        Tcur = np.where(take, hb, Tcur)
-        rcur = np.where(take, hr, rcur)
-        factor = np.where(take, factor * 2.0, factor)
-    ok &= Tcur <= hi  # a stride-length lag without its half is not a step period
+    # The step is the FIRST autocorrelation peak that reaches half_lag_ratio of the best one
+    # (the best is often a stride, or several steps, when left and right steps differ); its
+    # period is refined as the best lag divided by the whole number of steps it spans.
+    strong = pk & (seg >= params.half_lag_ratio * best_r[:, None]) & (seg > 0.15)
+    first = np.argmax(strong, axis=1) + lo
     Ti = np.clip(T, 1, top - 1)
     d = _parabolic(r[rows, Ti - 1], r[rows, Ti], r[rows, Ti + 1])
-    # A stride lag is the cleaner peak (left and right steps differ): the step is a fraction of it.
-    per = (Ti + d) / factor / fs_hz
-    rr = rcur
+    Tb = Ti + d
+    Fi = np.clip(first, 1, top - 1)
+    Tf = Fi + _parabolic(r[rows, Fi - 1], r[rows, Fi], r[rows, Fi + 1])
+    m = np.maximum(np.round(Tb / Tf), 1.0)
+    per = np.where(np.abs(Tb / m - Tf) <= 0.15 * Tf, Tb / m, Tf) / fs_hz
+    rr = r[rows, Fi]
+    ok &= first <= hi  # a stride-length lag without its half is not a step period
     period = np.where(ok, per, period)
     rhythm = np.where(ok, np.clip(rr, 0.0, 1.0), 0.0)
     return period, rhythm, V
