@@ -186,7 +186,8 @@ def _schedule(segs: list[Segment], bounds: np.ndarray, rng: np.random.Generator,
             jitter = rng.normal()
             T_k = T_nom * (1.0 + (asymmetry if foot == 0 else -asymmetry) + variability * jitter)
             T_k = max(T_k, 0.5 * T_nom)
-            amp = max(0.3, 1.0 + 0.06 * rng.normal())
+            # step-to-step variability, and the two sides push a little differently
+            amp = max(0.3, 1.0 + 0.06 * rng.normal()) * (1.0 + (2 * asymmetry if foot == 0 else -2 * asymmetry))
             bout_rows[-1].append((next_ic, T_k, foot, 1.0 if seg.gait == "run" else 0.0,
                                   1.0 if seg.backward else 0.0, speed, cad_k, amp, i))
             next_ic += T_k
@@ -281,7 +282,8 @@ def simulate(
     variability : float
         Step-to-step variability of step time (coefficient of variation).
     asymmetry : float
-        Left/right step-time asymmetry (right steps longer by this fraction, left shorter).
+        Left/right asymmetry: right steps last longer by this fraction and left ones less, and
+        right steps are stronger by twice this fraction.
     impacts : float
         Scale of the landing transients (0 = none, as in motion-capture data).
     misalignment_deg : float
@@ -446,9 +448,9 @@ def simulate(
 
     # ---------------- kinematics -> specific force and angular rate in the body frame
     roll, pitch, yaw = ang[:, 0], ang[:, 1], ang[:, 2]
-    R = model.euler_zyx_to_matrix(roll, pitch, yaw)  # heading <- body
-    f_h = a_lin + np.array([0.0, 0.0, model.G_M_S2])
-    f_b = np.einsum("nji,nj->ni", R, f_h)
+    a_lin[:, 2] += model.G_M_S2  # specific force in the heading frame
+    f_b = model.heading_to_body(a_lin, roll, pitch, yaw)
+    del a_lin
     w_b = model.body_rates(roll, pitch, yaw + heading, fs_int)
     r_off = np.array([0.0, -HIP_OFFSET_M if side == "right" else HIP_OFFSET_M, 0.0])
     alpha = np.gradient(w_b, axis=0) * fs_int

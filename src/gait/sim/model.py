@@ -196,6 +196,19 @@ def euler_zyx_to_matrix(roll: np.ndarray, pitch: np.ndarray, yaw: np.ndarray) ->
     return R
 
 
+def heading_to_body(v: np.ndarray, roll: np.ndarray, pitch: np.ndarray, yaw: np.ndarray) -> np.ndarray:
+    """``R^T v`` for R = Rz(yaw) Ry(pitch) Rx(roll), without building (n, 3, 3) matrices."""
+    cy, sy = np.cos(yaw), np.sin(yaw)
+    x = cy * v[:, 0] + sy * v[:, 1]
+    y = -sy * v[:, 0] + cy * v[:, 1]
+    z = v[:, 2]
+    cp, sp = np.cos(pitch), np.sin(pitch)
+    x, z = cp * x - sp * z, sp * x + cp * z
+    cr, sr = np.cos(roll), np.sin(roll)
+    y, z = cr * y + sr * z, -sr * y + cr * z
+    return np.stack([x, y, z], axis=1)
+
+
 def body_rates(roll: np.ndarray, pitch: np.ndarray, yaw: np.ndarray, fs_hz: float) -> np.ndarray:
     """Body-frame angular velocity (n, 3), rad/s, of ZYX Euler angles sampled at ``fs_hz``."""
     dr = np.gradient(roll) * fs_hz
