@@ -122,3 +122,11 @@ def test_history_remove_by_shown_key(tmp_path, capsys):
     with History(db) as h:
         assert [r["key"] for r in h.runs()] != [] and h.get(k1) is None and len(h) == 1
     assert main(["history", "--db", str(db), "--remove", "zzzz"]) == 2
+
+
+def test_output_folder_names_are_safe_and_unique():
+    from gait.cli.report import _safe_dirname
+
+    used: set[str] = {"index.html"}
+    names = [_safe_dirname(s, used) for s in ("run", "Run", "<img src=x>", "../..", "run")]
+    assert names == ["run", "Run-2", "img_src_x", "recording", "run-3"]

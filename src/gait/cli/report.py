@@ -77,6 +77,18 @@ def _report_one(args: argparse.Namespace, path: str, out_dir: Path) -> dict:
     return {"files": files, "record": run_record(result)}
 
 
+def _brief(r: dict) -> str:
+    """One line: steps, mean cadence, backward share."""
+    from ..report.html import fmt_duration, fmt_num, fmt_pct
+
+    parts = [f"{r['n_steps']} steps", f"{fmt_duration(r['active_s'])} active"]
+    if r.get("mean_cadence_spm") is not None:
+        parts.append(f"{fmt_num(r['mean_cadence_spm'])} steps/min")
+    if r.get("backward_share") is not None:
+        parts.append(f"{fmt_pct(r['backward_share'])} of steps backward")
+    return ", ".join(parts)
+
+
 def run(args: argparse.Namespace) -> int:
     paths = list(args.recordings)
     if args.dpi < 30 or args.dpi > 600:
@@ -85,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         src = Path(paths[0])
         out = Path(args.out) if args.out else Path(f"{src.stem or 'recording'}_report")
         done = _report_one(args, paths[0], out)
+        print(f"{src.name}: {_brief(done['record'])}")
         print(f"wrote {done['files'].html}")
         return 0
 
@@ -103,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"gait: error: {exc}", file=sys.stderr)
             entries.append({"name": name, "error": exc.message})
             continue
-        print(f"[{i}/{len(paths)}] wrote {done['files'].html}", file=sys.stderr)
+        print(f"[{i}/{len(paths)}] {name}: {_brief(done['record'])} -> {done['files'].html}",
+              file=sys.stderr)
         entries.append(dict(done["record"], name=name, href=f"{sub}/report.html"))
     from ..report import write_index
 
