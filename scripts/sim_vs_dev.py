@@ -94,6 +94,17 @@ def sim_items(programme: str, impacts: float, seed: int = 0, feet: bool = False)
     return [(ics[keep], r.t_s, x)]
 
 
+def _skew(v: np.ndarray) -> float:
+    v = v - v.mean()
+    return float(np.mean(v ** 3) / np.mean(v ** 2) ** 1.5)
+
+
+def _dir_features(x: np.ndarray, fs_hz: float) -> tuple[float, float, float]:
+    jz = np.diff(x[:, 2]) * fs_hz
+    jx = np.diff(x[:, 0]) * fs_hz
+    return _skew(jz), _skew(jx), _skew(x[:, 0])
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "dev"))
@@ -135,6 +146,33 @@ def main(argv=None) -> int:
         sd_imp = [np.std(x[(t > i[0]) & (t < i[-1]), 2]) for i, t, x in sim_items(prog, 1.0)]
         print(f"{name:14s} s.d. of az: dev {sd_dev:.2f}, sim {sd_sim[0]:.2f} (no impacts), "
               f"{sd_imp[0]:.2f} (impacts; both 12 Hz low-passed) m/s^2")
+    # time-asymmetry features a direction detector may use, per recording: skewness of the
+    # vertical and of the anterior-posterior jerk (12 Hz low-passed), forward vs backward
+    print()
+    print("direction features (median over recordings; share > 0 in brackets):")
+    feats = {}
+    for name, pat, progs in (
+            ("walk forward", "mocap_bn*/bn?_walk_*", [f"stand:2,walk:40:forward:{c},stand:2" for c in (90, 105, 120)]),
+            ("walk backward", "mocap_bn1/bn1_walk-back_*", [f"stand:2,walk:40:backward:{c},stand:2" for c in (90, 105, 120)]),
+            ("run forward", "mocap_bn*/bn?_run_*", [f"stand:2,run:40:forward:{c},stand:2" for c in (150, 165, 180)]),
+            ("run backward", None, [f"stand:2,run:40:backward:{c},stand:2" for c in (165, 180, 195)])):
+        rows = {"dev": [], "sim": []}
+        if pat:
+            for ics, t, x in dev_items(base, pat):
+                m = (t > 0.3) & (t < t[-1] - 0.3)
+                rows["dev"].append(_dir_features(x[m], 100.0))
+        for k, prog in enumerate(progs):
+            for seed in range(3):
+                (ics, t, x), = sim_items(prog, 1.0, seed=seed)
+                m = (t > ics[0]) & (t < ics[-1])
+                rows["sim"].append(_dir_features(x[m], 100.0))
+        for src, r in rows.items():
+            if not r:
+                continue
+            a = np.array(r)
+            cells = [f"{nm} {np.median(a[:, j]):+.2f} ({np.mean(a[:, j] > 0):.0%})"
+                     for j, nm in enumerate(("skew jerk z", "skew jerk x", "skew ax"))]
+            print(f"  {name:14s} {src}: n={len(a):3d}  " + "  ".join(cells))
     import time
 
     t0 = time.perf_counter()
