@@ -331,9 +331,10 @@ class StreamAnalyzer:
         H, B, A = self._H, self._B, self._A
         L = B + H + A
         c0 = ks[0] * H - B - self._db0
-        span = self._dacc[c0 : c0 + (len(ks) - 1) * H + L]
+        span = self._dacc[c0 : c0 + (ks[-1] - ks[0]) * H + L]
         win = np.lib.stride_tricks.sliding_window_view(span, (L, 3))[::H, 0]
-        rows = np.ascontiguousarray(win)  # (R, L, 3)
+        sel = np.asarray(ks) - ks[0]  # the full frames need not be consecutive (gaps)
+        rows = win[sel] if sel[-1] != len(sel) - 1 else np.ascontiguousarray(win)  # (R, L, 3)
         det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params)
         out: dict[int, list] = {k: [] for k in ks}
         if det.row.size == 0:
