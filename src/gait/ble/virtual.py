@@ -72,6 +72,7 @@ class VirtualFirmware:
         self.sent = np.zeros(self.n_source if not loop else 0, dtype=bool)
         self.n_packets_dropped = 0
         self.n_packets_sent = 0
+        self.last_ranges: list[tuple[int, int]] = []
 
     # -- control ---------------------------------------------------------------------------
     @property
@@ -115,11 +116,15 @@ class VirtualFirmware:
         idx = np.arange(j0, j1) % self.n_source
         return self.acc_raw[idx], None if self.gyro_raw is None else self.gyro_raw[idx]
 
-    def advance(self, j_now: int, *, deliver: bool, loss: float = 0.0, flush: bool = False) -> list[bytes]:
+    def advance(self, j_now: int, *, deliver: bool, loss: float = 0.0, flush: bool = False,
+                mark: bool = True) -> list[bytes]:
         """Take samples up to source index ``j_now``; return the notifications that reach the air.
 
-        Without ``deliver`` (no link, not streaming) the samples are taken and discarded.
+        Without ``deliver`` (no link, not streaming) the samples are taken and discarded. With
+        ``mark`` the samples of the returned packets count as received (:attr:`sent`); a radio
+        caller passes False and calls :meth:`mark_sent` once a notification really went out.
         """
+        self.last_ranges = []
         if not self.loop:
             if j_now >= self.n_source:
                 flush = True
@@ -144,13 +149,20 @@ class VirtualFirmware:
                 self.n_packets_dropped += 1
                 continue
             self.n_packets_sent += 1
-            if len(self.sent):
-                self.sent[j0:j1] = True
+            if mark:
+                self.mark_sent(j0, j1)
+            self.last_ranges.append((j0, j1))
             out.append(bytes(pkt))
         return out
 
-    def polar_frames(self, j_now: int, *, deliver: bool, loss: float = 0.0, per_frame: int = 36) -> list[bytes]:
+    def mark_sent(self, j0: int, j1: int) -> None:
+        if len(self.sent):
+            self.sent[j0:j1] = True
+
+    def polar_frames(self, j_now: int, *, deliver: bool, loss: float = 0.0, per_frame: int = 36,
+                     mark: bool = True) -> list[bytes]:
         """Polar PMD ACC frames (delta-compressed type 0, factor :data:`POLAR_FACTOR`) up to j_now."""
+        self.last_ranges = []
         if not self.loop:
             j_now = min(j_now, self.n_source)
         out: list[bytes] = []
@@ -169,8 +181,9 @@ class VirtualFirmware:
                 self.n_packets_dropped += 1
                 continue
             self.n_packets_sent += 1
-            if len(self.sent):
-                self.sent[j0:j1] = True
+            if mark:
+                self.mark_sent(j0, j1)
+            self.last_ranges.append((j0, j1))
             out.append(bytes(frame))
         return out
 
@@ -179,6 +192,19 @@ class VirtualFirmware:
 POLAR_FACTOR = 8.0 / 32768.0
 #: Polar timestamps of the virtual device start in 2026 (ns since 2000-01-01).
 POLAR_T0_NS = 820_000_000 * 10**9
+
+
+def advertising_payloads(service_uuid: str, name: str) -> tuple[bytes, bytes]:
+    """Legacy advertising as the firmware does it: flags + the 128-bit service UUID (21 bytes) in
+    the advertisement, the complete local name in the scan response."""
+    from bumble.core import UUID, AdvertisingData
+
+    adv = bytes(AdvertisingData([
+        (AdvertisingData.FLAGS, bytes([0x06])),
+        (AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, bytes(UUID(service_uuid))),
+    ]))
+    sr = bytes(AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, name.encode())]))
+    return adv, sr
 
 
 class VirtualSensor:
@@ -277,14 +303,7 @@ class VirtualSensor:
     # -- advertising -------------------------------------------------------------------------
     def advertising_data(self) -> tuple[bytes, bytes]:
         """(advertisement, scan response) as the firmware sends them (both <= 31 bytes)."""
-        from bumble.core import UUID, AdvertisingData
-
-        adv = bytes(AdvertisingData([
-            (AdvertisingData.FLAGS, bytes([0x06])),
-            (AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS, bytes(UUID(self._service_uuid))),
-        ]))
-        sr = bytes(AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode())]))
-        return adv, sr
+        return advertising_payloads(self._service_uuid, self.name)
 
     async def _advertise(self) -> None:
         adv, sr = self.advertising_data()
@@ -368,16 +387,29 @@ class VirtualSensor:
         finally:
             self.done.set()
 
+    def _subscribed(self) -> bool:
+        """Has the current connection enabled notifications (CCCD) on the data characteristic?"""
+        if self._conn is None:
+            return False
+        for cccds in self.device.gatt_server.subscribers.values():
+            v = cccds.get(self._data.handle)
+            if v and v[0] & 0x01:
+                return True
+        return False
+
     async def _send(self, j_now: int, flush: bool = False) -> None:
-        deliver = self._conn is not None
+        # like the firmware: notify only while a client is subscribed, else the samples are lost
+        deliver = self._subscribed()
         if self.protocol == "polar":
-            pkts = self.fw.polar_frames(j_now, deliver=deliver, loss=self.faults.packet_loss)
+            pkts = self.fw.polar_frames(j_now, deliver=deliver, loss=self.faults.packet_loss, mark=False)
         else:
-            pkts = self.fw.advance(j_now, deliver=deliver, loss=self.faults.packet_loss, flush=flush)
-        for p in pkts:
+            pkts = self.fw.advance(j_now, deliver=deliver, loss=self.faults.packet_loss, flush=flush, mark=False)
+        ranges = list(self.fw.last_ranges)
+        for p, (j0, j1) in zip(pkts, ranges):
             if self._conn is None:
                 break
             await self.device.notify_subscribers(self._data, p)
+            self.fw.mark_sent(j0, j1)
 
 
 async def _self_check() -> None:  # pragma: no cover - manual smoke test
