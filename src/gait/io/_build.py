@@ -200,8 +200,18 @@ def decide_gyro_unit(c: Cleaned, s: Stream, raw: RawData, opts: Options) -> tupl
 # --------------------------------------------------------------------------- clock
 
 
+#: Rates devices commonly use; a measured rate within 2 % of one is taken as that rate.
+COMMON_RATES_HZ = (12.5, 25.0, 26.0, 30.0, 32.0, 50.0, 52.0, 60.0, 64.0, 90.0, 100.0, 104.0,
+                   120.0, 128.0, 200.0, 208.0, 250.0, 256.0, 400.0, 416.0, 500.0, 512.0, 800.0,
+                   833.0, 1000.0, 1024.0, 1600.0, 3200.0)
+
+
 def snap_rate(fs: float) -> float:
-    """A measured rate rounded to a whole (or half) Hz when within 0.5 %."""
+    """A measured rate snapped to a common device rate (within 2 %), else rounded to a whole
+    (or half, or eighth) Hz when within 0.5 %."""
+    near = min(COMMON_RATES_HZ, key=lambda c: abs(c - fs))
+    if abs(fs - near) / near < 0.02:
+        return float(near)
     for cand in (round(fs), round(fs * 2) / 2, round(fs * 8) / 8):
         if cand > 0 and abs(fs - cand) / cand < 0.005:
             return float(cand)

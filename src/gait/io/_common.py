@@ -430,6 +430,9 @@ class TimeAxis:
     origin_time: datetime | None = None
     origin_time_local: str | None = None
     note: str | None = None
+    #: Numeric stamps: t_s = (raw - first_raw) * factor (for reading later chunks alike).
+    first_raw: float | None = None
+    factor: float | None = None
 
 
 def parse_time(values: pd.Series | np.ndarray, *, unit: str | None = None,
@@ -499,7 +502,8 @@ def parse_time(values: pd.Series | np.ndarray, *, unit: str | None = None,
     if absolute:
         base = epoch or datetime(1970, 1, 1, tzinfo=timezone.utc)
         origin = base + pd.Timedelta(int(round(first * factor * 1e9)), unit="ns").to_pytimedelta()
-    return TimeAxis(t_s=np.asarray(t, dtype=np.float64), origin_time=origin, note=note)
+    return TimeAxis(t_s=np.asarray(t, dtype=np.float64), origin_time=origin, note=note,
+                    first_raw=float(first), factor=factor)
 
 
 def _parse_datetime_text(s: pd.Series, label: str, fmt: str | None = None) -> TimeAxis:

@@ -88,6 +88,13 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
         raise InputError(f"missing columns: expected t_s,ax,ay,az[,gx,gy,gz], found {lines[col_idx]!r}",
                          path=label)
     raw, _ = read_table(src, name, fmt=NAME, comment="#", lines=lines)
+    apply_header(raw, header, label)
+    raw.extra["events"] = read_events(src, name)
+    return raw
+
+
+def apply_header(raw: RawData, header: dict[str, Any], label: str) -> None:
+    """Units, nominal rate, start time, device and mount from the JSON header into ``raw``."""
     units = header.get("units") or {}
     acc_unit = units.get("acc", "m/s^2")
     gyro_unit = units.get("gyro", "rad/s")
@@ -126,28 +133,39 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
     raw.acc_kind = header.get("acc_kind", "with gravity")
     raw.extra["header"] = {k: v for k, v in header.items()
                            if k not in ("device", "mount", "fs_hz", "units", "start_time")}
-    raw.extra["events"] = read_events(src, name)
-    return raw
 
 
 def read_events(src: Source, name: str) -> list[dict[str, Any]]:
-    """The ``# event {json}`` lines of a recording, in file order (malformed ones skipped)."""
-    p = src.local_path(name)
-    data = p.read_bytes() if p is not None else src.read_bytes(name)
-    events = []
+    """The ``# event {json}`` lines of a recording, in file order (malformed ones skipped).
+
+    The file is scanned in 8 MB blocks (bounded memory); a cut last line is ignored.
+    """
+    events: list[dict[str, Any]] = []
     key = b"\n# event "
-    i = data.find(key)
-    while i >= 0:
-        j = data.find(b"\n", i + 1)
-        if j < 0:  # a cut last line is ignored
-            break
-        try:
-            ev = json.loads(data[i + len(key):j])
-            if isinstance(ev, dict):
-                events.append(ev)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            pass
-        i = data.find(key, j)
+    tail = b""
+    with src.open(name) as f:
+        while True:
+            block = f.read(8 << 20)
+            data = tail + block
+            i = data.find(key)
+            last_end = 0
+            while i >= 0:
+                j = data.find(b"\n", i + 1)
+                if j < 0:
+                    break
+                try:
+                    ev = json.loads(data[i + len(key):j])
+                    if isinstance(ev, dict):
+                        events.append(ev)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    pass
+                last_end = j
+                i = data.find(key, j)
+            if not block:
+                break
+            # keep an unfinished event line, or the last bytes (a key may straddle blocks)
+            keep_from = i if i >= 0 else max(last_end, len(data) - len(key))
+            tail = data[keep_from:]
     return events
 
 
