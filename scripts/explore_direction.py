@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-recording", action="store_true")
     ap.add_argument("--steps", choices=("reference", "pipeline"), default="reference",
                     help="reference ICs from the labels (default) or steps from gait.analyze")
+    ap.add_argument("--no-gyro", action="store_true", help="drop the gyroscope (accelerometer-only)")
     ap.add_argument("--group-by", default="group", help="label field to group by (group, style)")
     args = ap.parse_args(argv)
     mount = None if args.mount == "none" else parse_mount(args.mount)
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     for d in args.dirs:
         for csv in sorted(Path(d).glob("*.csv")):
             lab, acc, gyro, fs = load(csv)
+            if args.no_gyro:
+                gyro = None
             if args.steps == "reference":
                 ics = np.asarray(lab["initial_contacts_s"], float)
                 steps, est = directions_for_steps(acc, gyro, fs_hz=fs, steps_s=ics, mount=mount)

@@ -114,18 +114,30 @@ def test_orientation_free_fixes_the_forward_sign(fwd_walk):
 
 
 def test_release_is_bounded_and_in_order(fwd_walk):
+    """Drained after every step (a live stream), a step is held for at most two more steps
+    (a few more at the start of a walk) and released in order."""
     rec, _, ics = fwd_walk
     est = DirectionEstimator(fs_hz=rec.fs_hz, mount=BODY)
     out: list[Step] = []
-    held_max = 0
+    held = []
     for k, t in enumerate(ics):
-        out += est.push(Step(t_s=float(t), index=int(t * 100)),
-                        step_window(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz, t_ic_s=float(t)))
-        held_max = max(held_max, k + 1 - len(out))
+        assert est.push(Step(t_s=float(t), index=int(t * 100)),
+                        step_window(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz, t_ic_s=float(t))) == []
+        out += est.drain()
+        held.append(k + 1 - len(out))
     out += est.flush()
     assert [s.t_s for s in out] == list(ics)
-    p = DirectionParams()
-    assert held_max <= 2 + p.max_start_hold
+    assert max(held) <= 2 + DirectionParams().max_start_hold
+    assert max(held[10:]) <= 2
+
+
+def test_results_do_not_depend_on_when_the_stage_is_drained(fwd_walk):
+    rec, _, ics = fwd_walk
+    runs = [directions_for_steps(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz, steps_s=ics,
+                                 mount=m, drain_every=d)[0]
+            for m in (None, BODY) for d in (0, 1, 7)]
+    key = [[(s.t_s, s.direction, s.direction_confidence) for s in r] for r in runs]
+    assert key[0] == key[1] == key[2] and key[3] == key[4] == key[5]
 
 
 def test_chunking_does_not_change_directions(fwd_walk):

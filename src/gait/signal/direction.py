@@ -51,6 +51,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.signal import lfilter
 
 from ..frames import Mount
 from ..types import Step
@@ -115,24 +116,44 @@ class StepEvidence:
     llr: float = 0.0
 
 
-@dataclass
 class _Held:
-    step: Step
-    window: StepWindow
-    t_prev: float | None
-    ev: StepEvidence | None = None
-    p_filt: float = 0.5  # filtered P(forward)
+    """A queued step (internal)."""
+
+    __slots__ = ("step", "window", "t_prev", "t_next", "ready", "llr", "p_filt")
+
+    def __init__(self, step: Step, window: StepWindow | None, t_prev: float | None) -> None:
+        self.step = step
+        self.window = window
+        self.t_prev = t_prev
+        self.t_next: float | None = None
+        #: the next step is known (or the chain has ended): the step can be evaluated
+        self.ready = False
+        #: log-likelihood ratio forward vs backward; None until evaluated
+        self.llr: float | None = None
+        #: filtered P(forward) given the chain's evidence up to this step
+        self.p_filt = 0.5
 
 
-def _stride_coeffs(x: np.ndarray, ph: np.ndarray) -> np.ndarray:
-    """Fourier coefficient(s) of demeaned columns of ``x`` at the phases ``ph`` (radians)."""
-    e = np.exp(-1j * ph)
-    xd = x - x.mean(axis=0)
-    return (e @ xd) / len(ph) if xd.ndim == 2 else (e @ xd) / len(ph)
+_BATCH = 32  # steps per vectorised batch (keeps the work arrays in cache)
+_HARMONICS = np.array([1.0, 2.0, 4.0])  # stride harmonics: stride, step and 2x step frequency
 
 
 class DirectionEstimator:
-    """Streaming direction stage: ``push(step, window) -> finalised steps`` (see module doc).
+    """Streaming direction stage: ``push(step, window)``, ``drain()``, ``flush()`` (module doc).
+
+    Steps are queued by :meth:`push` and evaluated in batches (vectorised) by :meth:`drain`
+    (the analyzer calls it once per block of samples) or :meth:`flush`, so the per-step cost
+    stays small. Every figure of a step depends only on the sequence of steps and windows,
+    never on when ``drain`` was called, so results do not depend on how the input was chunked:
+
+    * a step is evaluated once the next step of its chain is known (its stride window ends
+      there) or the chain has ended;
+    * its direction is the posterior of a sticky two-state HMM given the evidence of the chain
+      up to ONE step after it (fixed-lag smoothing), or, at the start of a chain while that is
+      still undecided, up to ``1 + max_start_hold`` steps after it.
+
+    A step is therefore released at most about two steps after it happened (a few more at the
+    start of a walk).
 
     Parameters
     ----------
@@ -153,16 +174,19 @@ class DirectionEstimator:
         self.mount = mount
         self.p = params or DirectionParams()
         self.mode = "known-mount" if mount is not None else "orientation-free"
-        # chain state (reset at flush / long pauses)
         self._held: list[_Held] = []
+        self._last_t: float | None = None
+        self._chain = 0
         self._chain_decided = False
         self._p_last = 0.5
-        self._last_t: float | None = None
+        self._L = int(math.ceil(2.0 * self.p.max_step_s * self.fs_hz)) + 3
+        self._ar = np.arange(self._L, dtype=float)
         # session state
         self._C = np.zeros((3, 3))
-        self._ap_ref: np.ndarray | None = None  # sensor-frame horizontal AP axis (sign-tracked)
+        self._ap_ref: np.ndarray | None = None  # sensor-frame AP axis estimate (sign-tracked)
         self._sign_ev = 0.0  # > 0: the reference axis points forward
-        self._sign_fixed: int = 0  # +1 / -1 once fixed (orientation-free) / checked (mount)
+        #: orientation-free: +1 / -1 once the forward sign of the reference axis is fixed
+        self._sign_fixed = 0
         self._n_steps = 0
         self._n_evidence = 0
         self._has_gyro: bool | None = None
@@ -171,28 +195,35 @@ class DirectionEstimator:
 
     # ------------------------------------------------------------------ protocol
     def push(self, step: Step, window: StepWindow) -> list[Step]:
-        """Take one detected step (time order) and its signal window; return finalised steps."""
+        """Queue one detected step (time order) and its signal window.
+
+        Returns the steps finalised by a chain break (a pause longer than ``reset_gap_s``);
+        otherwise nothing: call :meth:`drain` (once per block) to get finalised steps.
+        """
         out: list[Step] = []
         if self._last_t is not None and step.t_s - self._last_t > self.p.reset_gap_s:
             out += self.flush()
         self._n_steps += 1
-        t_prev = self._last_t
+        if self._held and not self._held[-1].ready:
+            self._held[-1].t_next = step.t_s
+            self._held[-1].ready = True
+        self._held.append(_Held(step, window, self._last_t))
         self._last_t = step.t_s
-        h = _Held(step=step, window=window, t_prev=t_prev)
-        # the previous held step now knows its next neighbour: evaluate it
-        if self._held:
-            prev = self._held[-1]
-            self._evaluate(prev, t_next=step.t_s)
-        self._held.append(h)
-        out += self._release(keep=2)
         return out
 
+    def drain(self) -> list[Step]:
+        """Evaluate queued steps (in one vectorised batch) and return those now final."""
+        self._evaluate_ready()
+        return self._release(chain_ended=False)
+
     def flush(self) -> list[Step]:
-        """Finalise every held step (gap, pause or end of stream); keep session knowledge."""
-        if self._held and self._held[-1].ev is None:
-            self._evaluate(self._held[-1], t_next=None)
-        out = self._release(keep=0)
+        """End of a chain (gap, pause or end of stream): finalise every held step."""
+        if self._held and not self._held[-1].ready:
+            self._held[-1].ready = True
+        self._evaluate_ready()
+        out = self._release(chain_ended=True)
         self._last_t = None
+        self._chain += 1
         self._chain_decided = False
         self._p_last = 0.5
         return out
@@ -202,14 +233,17 @@ class DirectionEstimator:
         d: dict[str, Any] = {
             "stage": "DirectionEstimator",
             "mode": self.mode,
-            "features": ["pa", "rm", "av"] if self._has_gyro else ["av" if self.mount is not None else "aav"],
+            "features": (["pa", "rm"] if self._has_gyro else
+                         (["av"] if self.mount is not None else ["aav"])),
             "n_steps": self._n_steps,
             "n_steps_with_evidence": self._n_evidence,
             "forward_sign_evidence": round(self._sign_ev, 3),
             "parameters": self.p.to_dict(),
         }
         if self._ap_ref is not None:
-            d["ap_axis_sensor"] = [round(float(v), 4) for v in self._ap_ref]
+            # the forward axis once its sign is known, else the AP line (either sign)
+            sg = self._sign_fixed if (self.mount is None and self._sign_fixed) else 1
+            d["ap_axis_sensor"] = [round(float(sg * v), 4) for v in self._ap_ref]
         if self.mount is None:
             d["forward_sign_fixed"] = bool(self._sign_fixed)
         mc = self.mount_check()
@@ -225,219 +259,314 @@ class DirectionEstimator:
         if self._sign_ev <= -thr:
             status = "reversed"
             msg = ("the declared mount looks turned 180 deg about vertical (forward and backward "
-                   "swapped); directions use the corrected sign")
+                   "axes swapped); direction is not affected (it uses sign-free features)")
         elif self._sign_ev >= thr:
             status, msg = "ok", "the declared forward axis agrees with the gait"
         else:
-            status, msg = "undecided", "not enough confident walking or running steps to check the mount"
+            status, msg = "undecided", "not enough confident walking steps to check the mount"
         return {"status": status, "evidence": round(self._sign_ev, 3), "message": msg}
 
-    # ------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------ evaluation
     def _effective_sign(self) -> int:
         """+1/-1 when the forward sign of the AP reference axis is known, else 0."""
         if self.mount is not None:
             return -1 if self._sign_ev <= -self.p.sign_evidence else 1
         return self._sign_fixed
 
-    def _ap_axis(self, w: StepWindow, H2: np.ndarray) -> np.ndarray | None:
-        up = w.g_hat
+    def _evaluate_ready(self) -> None:
+        """Evaluate every ready, unevaluated held step, in vectorised batches."""
+        todo = [h for h in self._held if h.ready and h.llr is None]
+        for k in range(0, len(todo), _BATCH):
+            self._evaluate_batch(todo[k:k + _BATCH])
+
+    def _evaluate_batch(self, todo: list[_Held]) -> None:
+        p = self.p
+        m = len(todo)
+        L = self._L
+        nan = float("nan")
+        t = np.array([h.step.t_s for h in todo])
+        tp = np.array([nan if h.t_prev is None else h.t_prev for h in todo])
+        tn = np.array([nan if h.t_next is None else h.t_next for h in todo])
+        wins = [h.window for h in todo]
+        per = np.array([nan if w is None else float(w.step_period_s) for w in wins])
+        # stride window [w0, w1]: the neighbouring steps, guarded by the detector's period
+        d1, d2 = t - tp, tn - t
+        with np.errstate(invalid="ignore"):
+            ok1 = (d1 >= p.min_step_s) & (d1 <= p.max_step_s)
+            ok2 = (d2 >= p.min_step_s) & (d2 <= p.max_step_s)
+            per_ok = (per >= p.min_step_s) & (per <= p.max_step_s)
+            ok1 &= ~per_ok | (np.abs(d1 - per) <= 0.3 * per)
+            ok2 &= ~per_ok | (np.abs(d2 - per) <= 0.3 * per)
+            both = ok1 & ok2 & (d1 / d2 >= 0.5) & (d1 / d2 <= 2.0)
+        left = np.where(both | ok1, d1, np.where(ok2, d2, per))
+        right = np.where(both, d2, np.where(ok1, d1, np.where(ok2, d2, per)))
+        has_win = both | ok1 | ok2 | per_ok
+        w0 = t - left
+        T = left + right
+        X = np.zeros((m, L, 6))
+        ups = np.zeros((m, 3))
+        n_s = np.zeros(m, dtype=np.intp)
+        a_ph = np.zeros(m)
+        b_ph = np.zeros(m)
+        raw_acc = np.zeros(m, dtype=bool)
+        has_g = np.zeros(m, dtype=bool)
+        for j in np.flatnonzero(has_win).tolist():
+            w = wins[j]
+            fs = w.fs_hz
+            i0 = math.ceil((w0[j] - w.t0_s) * fs - 1e-9)
+            i1 = math.floor((w0[j] + T[j] - w.t0_s) * fs - 1e-9) + 1
+            raw = getattr(w, "acc_m_s2", None)
+            n_w = len(raw) if raw is not None else len(w.vertical_m_s2)
+            n = i1 - i0
+            if i0 < 0 or i1 > n_w or n < 8 or n > L:
+                continue
+            up = w.g_hat
+            if raw is not None:
+                X[j, :n, :3] = raw[i0:i1]
+                raw_acc[j] = True
+            else:
+                X[j, :n, :3] = w.horizontal_m_s2[i0:i1] + np.multiply.outer(w.vertical_m_s2[i0:i1], up)
+            g = w.gyro_rad_s
+            if g is not None:
+                X[j, :n, 3:] = g[i0:i1]
+                has_g[j] = True
+            ups[j] = up
+            n_s[j] = n
+            a_ph[j] = 2.0 * math.pi * (w.t0_s + i0 / fs - w0[j]) / T[j]
+            b_ph[j] = 2.0 * math.pi / (fs * T[j])
+        valid = n_s > 0
+        f = None
+        if valid.any():
+            nn = np.maximum(n_s, 1).astype(float)
+            mask = self._ar[None, :] < n_s[:, None]  # (m, L)
+            # cos / sin of the stride phase at harmonics 1, 2, 4 (double-angle recursion), and
+            # the window itself (for the sums): one matrix product gives every coefficient
+            ph = a_ph[:, None] + b_ph[:, None] * self._ar[None, :]
+            mk = mask.astype(float)
+            c1 = np.cos(ph) * mk
+            s1 = np.sin(ph) * mk
+            c2 = c1 * c1 - s1 * s1
+            s2 = 2.0 * c1 * s1
+            W = np.stack([c1, c2, c2 * c2 - s2 * s2, s1, s2, 2.0 * c2 * s2, mk], axis=1)  # (m, 7, L)
+            R = np.matmul(W, X)  # (m, 7 basis, 6 channels)
+            # a NaN anywhere in a window poisons its sums: such steps carry no evidence
+            tot = R[:, 6, :]
+            valid &= np.isfinite(tot[:, :3]).all(axis=1)
+            has_g &= np.isfinite(tot[:, 3:]).all(axis=1)
+            if not (valid & has_g).all():
+                X[~np.isfinite(X)] = 0.0
+                X[~valid] = 0.0
+                X[~has_g, :, 3:] = 0.0
+                R = np.matmul(W, X)
+                tot = R[:, 6, :]
+            vert = np.einsum("mlk,mk->ml", X[:, :, :3], ups)
+            vmin = np.where(mask, vert, np.inf).min(axis=1)
+            # vertical specific force in g: raw acc includes gravity, dynamic acc does not
+            vmin_g = np.where(raw_acc, vmin, vmin + G0_M_S2) / G0_M_S2
+            R = R / nn[:, None, None]
+            # remove each window's mean: C_k(x - mu) = C_k(x) - mu C_k(1)
+            R = R[:, :6, :] - (W[:, :6, :].sum(axis=2) / nn[:, None])[:, :, None] * R[:, 6:7, :]
+            C = R[:, :3, :] - 1j * R[:, 3:, :]  # e^{-i phi} = cos - i sin; (m, 3 harmonics, 6)
+            Vk = np.einsum("mhk,mk->mh", C[:, :, :3], ups)  # vertical coefficients
+            Hk = C[:, :, :3] - Vk[:, :, None] * ups[:, None, :]  # horizontal (sensor frame)
+            f = dict(C=C, Vk=Vk, Hk=Hk, ups=ups, vmin_g=vmin_g, step_s=T / 2.0, valid=valid,
+                     has_g=has_g)
+        self._sequential(todo, f, T / 2.0)
+
+    def _axes(self, todo: list[_Held], f: dict) -> np.ndarray:
+        """Forward/AP unit axis per step (sensor frame), sign-tracked; NaN rows when unknown."""
+        m = len(todo)
+        ups, valid, H2 = f["ups"], f["valid"], f["Hk"][:, 1, :]
+        E = np.full((m, 3), np.nan)
         if self.mount is not None:
-            f = self.mount.R[0] - (self.mount.R[0] @ up) * up
-            n = float(np.linalg.norm(f))
-            if n < 1e-6:
-                return None
-            e = f / n
-            self._ap_ref = e
-            return e
-        self._C = self.p.ap_decay * self._C + np.real(np.outer(H2, np.conj(H2)))
-        P = np.eye(3) - np.outer(up, up)
-        M = P @ self._C @ P
-        vals, vecs = np.linalg.eigh(M)
-        e = vecs[:, -1]
-        e = e - (e @ up) * up
-        n = float(np.linalg.norm(e))
-        if n < 1e-9 or vals[-1] <= 0:
-            return None
-        e = e / n
-        if self._ap_ref is not None and float(e @ self._ap_ref) < 0:
-            e = -e
-        self._ap_ref = e
-        return e
+            fw = self.mount.R[0]
+            e = fw[None, :] - (ups @ fw)[:, None] * ups
+            n = np.linalg.norm(e, axis=1)
+            ok = valid & (n > 1e-6)
+            E[ok] = e[ok] / n[ok, None]
+            if ok.any():
+                self._ap_ref = E[np.flatnonzero(ok)[-1]].copy()
+            return E
+        S = np.real(H2[:, :, None] * np.conj(H2[:, None, :]))  # (m, 3, 3)
+        S[~valid] = 0.0
+        d = self.p.ap_decay
+        # C_j = d C_{j-1} + S_j, run in C by lfilter (the same arithmetic whatever the batch)
+        Ms, _ = lfilter([1.0], [1.0, -d], S.reshape(m, 9), axis=0,
+                        zi=(d * self._C).reshape(1, 9))
+        Ms = Ms.reshape(m, 3, 3)
+        self._C = Ms[-1].copy()
+        P = np.eye(3)[None, :, :] - ups[:, :, None] * ups[:, None, :]
+        Mp = P @ Ms @ P
+        vals, vecs = np.linalg.eigh(Mp)
+        e = vecs[:, :, -1]
+        e = e - np.einsum("mk,mk->m", e, ups)[:, None] * ups
+        n = np.linalg.norm(e, axis=1)
+        ok = valid & (n > 1e-9) & (vals[:, -1] > 0)
+        idx = np.flatnonzero(ok)
+        if idx.size:
+            v = e[idx] / n[idx, None]
+            # keep the sign continuous: each axis agrees with the previous one
+            dots = np.einsum("mk,mk->m", v[1:], v[:-1])
+            sg = np.concatenate([[1.0], np.where(dots < 0, -1.0, 1.0)]).cumprod()
+            if self._ap_ref is not None and float(v[0] @ self._ap_ref) < 0:
+                sg = -sg
+            v *= sg[:, None]
+            E[idx] = v
+            self._ap_ref = v[-1].copy()
+        return E
 
-    def _features(self, w: StepWindow, t_ic: float, t_prev: float | None,
-                  t_next: float | None) -> StepEvidence:
+    def _sequential(self, todo: list[_Held], f: dict | None, step_s: np.ndarray) -> None:
         p = self.p
-        ev = StepEvidence(t_s=t_ic)
-        d1 = None if t_prev is None else t_ic - t_prev
-        d2 = None if t_next is None else t_next - t_ic
-        ok1 = d1 is not None and p.min_step_s <= d1 <= p.max_step_s
-        ok2 = d2 is not None and p.min_step_s <= d2 <= p.max_step_s
-        per = float(w.step_period_s)
-        per_ok = math.isfinite(per) and p.min_step_s <= per <= p.max_step_s
-        if per_ok:
-            # the detector's step period (from the signal's own rhythm) guards against missed
-            # or extra steps: a neighbour interval that disagrees with it by > 30 % is ignored
-            ok1 = ok1 and abs(d1 - per) <= 0.3 * per
-            ok2 = ok2 and abs(d2 - per) <= 0.3 * per
-        if ok1 and ok2 and 0.5 <= d1 / d2 <= 2.0:
-            w0, w1 = t_ic - d1, t_ic + d2
-        elif ok1:
-            w0, w1 = t_ic - d1, t_ic + d1
-        elif ok2:
-            w0, w1 = t_ic - d2, t_ic + d2
-        elif per_ok:
-            w0, w1 = t_ic - per, t_ic + per
-        else:
-            return ev
-        T = w1 - w0
-        ev.step_s = T / 2.0
-        n = len(w.vertical_m_s2)
-        i0 = int(math.ceil((w0 - w.t0_s) * w.fs_hz - 1e-9))
-        i1 = int(math.floor((w1 - w.t0_s) * w.fs_hz - 1e-9)) + 1
-        if i0 < 0 or i1 > n or i1 - i0 < 8:
-            return ev
-        V = w.vertical_m_s2[i0:i1]
-        H = w.horizontal_m_s2[i0:i1]
-        G = None if w.gyro_rad_s is None else w.gyro_rad_s[i0:i1]
-        if not (np.all(np.isfinite(V)) and np.all(np.isfinite(H))):
-            return ev
-        if G is not None and not np.all(np.isfinite(G)):
-            G = None
-        ts = w.t0_s + np.arange(i0, i1) / w.fs_hz
-        ph = 2.0 * np.pi * (ts - w0) / T
-        # stride harmonics 1 (stride frequency), 2 (step frequency) and 4, all columns at once
-        X = np.column_stack([H, V] if G is None else [H, V, G])
-        X = X - X.mean(axis=0)
-        E = np.exp(-1j * np.outer((1.0, 2.0, 4.0), ph))
-        C = (E @ X) / len(ph)
-        H1, H2, H4 = C[0, :3], C[1, :3], C[2, :3]
-        V2, V4 = C[1, 3], C[2, 3]
-        e = self._ap_axis(w, H2)
-        if e is None:
-            return ev
-        ml = np.cross(w.g_hat, e)
-        A2 = complex(H2 @ e)
-        vmin_g = (float(V.min()) + G0_M_S2) / G0_M_S2
-        if vmin_g >= p.walk_min_vertical_g and ev.step_s >= p.walk_min_step_s:
-            ev.gait = 1
-        elif vmin_g <= p.run_max_vertical_g and ev.step_s <= p.run_max_step_s:
-            ev.gait = -1
-        if abs(A2) < p.min_amp_m_s2:
-            return ev
-        ev.ok = True
-        if abs(V2) > 1e-9:
-            ev.av = float(np.imag(A2 * np.conj(V2)) / (abs(A2) * abs(V2)))
-        if abs(V4) > 1e-9:
-            x = A2 * A2 * np.conj(V4)
-            ev.aav = float(np.imag(x) / abs(x)) if abs(x) > 0 else 0.0
-        if G is not None:
-            self._has_gyro = True
-            P2 = complex(C[1, 4:7] @ ml)
-            if abs(P2) >= p.min_amp_rad_s:
-                ev.pa = float(np.real(P2 * np.conj(A2)) / (abs(P2) * abs(A2)))
-            M1 = complex(H1 @ ml)
-            R1 = complex(C[0, 4:7] @ e)
-            if abs(R1) >= p.min_amp_rad_s and abs(M1) >= p.min_amp_m_s2:
-                ev.rm = float(np.real(R1 * np.conj(M1)) / (abs(R1) * abs(M1)))
-        elif self._has_gyro is None:
-            self._has_gyro = False
-        return ev
-
-    def _evaluate(self, h: _Held, t_next: float | None) -> None:
-        p = self.p
-        ev = self._features(h.window, h.step.t_s, h.t_prev, t_next)
-        llr = 0.0
-        if ev.ok:
-            has_pa = math.isfinite(ev.pa)
-            if has_pa:
-                llr += p.gain_pa * ev.pa
-                if math.isfinite(ev.rm):
-                    # roll-rate / lateral-sway coupling at stride frequency (strong in
-                    # walking, noisy in running, where pa dominates)
-                    llr += p.gain_rm * ev.rm
-                # sign evidence: a confident pa decides the direction, av then says which way
-                # the reference axis points (clearly walking steps only: av > 0 forward)
-                if abs(ev.pa) >= p.sign_min_pa and ev.gait == 1 and math.isfinite(ev.av):
-                    self._sign_ev += math.copysign(1.0, ev.pa) * ev.av
-                    if self.mount is None and not self._sign_fixed and abs(self._sign_ev) >= p.sign_evidence:
-                        self._sign_fixed = 1 if self._sign_ev > 0 else -1
-                        # from now on the reference axis is the forward axis
-                        if self._ap_ref is not None and self._sign_fixed < 0:
-                            self._ap_ref = -self._ap_ref
-                            self._sign_ev = -self._sign_ev
-                        self._sign_fixed = 1
-            elif ev.gait == 1:
-                # no gyroscope: walking-like steps only (the AP/vertical phase turns over
-                # between walking and running)
-                s = self._effective_sign()
-                if s != 0 and math.isfinite(ev.av):
-                    llr += p.gain_av * s * ev.av
-                elif math.isfinite(ev.aav):
-                    llr += p.gain_aav * ev.aav
-            if llr != 0.0:
-                self._n_evidence += 1
-        ev.llr = llr
-        h.ev = ev
-        if self.trace is not None:
-            self.trace.append(ev)
-        # HMM forward step (the chain's last filtered probability is the prior)
+        m = len(todo)
+        nanv = np.full(m, np.nan)
+        pa, rm, av, aav = nanv.copy(), nanv.copy(), nanv.copy(), nanv.copy()
+        gait = np.zeros(m, dtype=int)
+        ok = np.zeros(m, dtype=bool)
+        if f is not None:
+            E = self._axes(todo, f)
+            ok = f["valid"] & np.isfinite(E).all(axis=1)
+            Eo = np.where(ok[:, None], E, 0.0)
+            ml = np.cross(f["ups"], Eo)
+            Hk, Vk, C = f["Hk"], f["Vk"], f["C"]
+            A2 = np.einsum("mk,mk->m", Hk[:, 1, :], Eo)
+            V2, V4 = Vk[:, 1], Vk[:, 2]
+            M1 = np.einsum("mk,mk->m", Hk[:, 0, :], ml)
+            P2 = np.einsum("mk,mk->m", C[:, 1, 3:], ml)
+            R1 = np.einsum("mk,mk->m", C[:, 0, 3:], Eo)
+            aA2, aV2, aV4 = np.abs(A2), np.abs(V2), np.abs(V4)
+            aP2, aM1, aR1 = np.abs(P2), np.abs(M1), np.abs(R1)
+            ok &= aA2 >= p.min_amp_m_s2
+            hg = f["has_g"]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                x = A2 * A2 * np.conj(V4)
+                av = np.where(ok & (aV2 > 1e-9), np.imag(A2 * np.conj(V2)) / (aA2 * aV2), np.nan)
+                aav = np.where(ok & (aV4 > 1e-9), np.imag(x) / np.abs(x), np.nan)
+                pa = np.where(ok & hg & (aP2 >= p.min_amp_rad_s),
+                              np.real(P2 * np.conj(A2)) / (aP2 * aA2), np.nan)
+                rm = np.where(ok & hg & (aR1 >= p.min_amp_rad_s) & (aM1 >= p.min_amp_m_s2),
+                              np.real(R1 * np.conj(M1)) / (aR1 * aM1), np.nan)
+            vg, ss = f["vmin_g"], f["step_s"]
+            gait = np.where((vg >= p.walk_min_vertical_g) & (ss >= p.walk_min_step_s), 1,
+                            np.where((vg <= p.run_max_vertical_g) & (ss <= p.run_max_step_s), -1, 0))
+            gait[~ok] = 0
+            if f["valid"].any():
+                if hg[f["valid"]].any():
+                    self._has_gyro = True
+                elif self._has_gyro is None:
+                    self._has_gyro = False
+        # evidence with a gyroscope (sign-free): vectorised
+        has_pa = ok & np.isfinite(pa)
+        llr = np.where(has_pa, p.gain_pa * np.nan_to_num(pa) + p.gain_rm * np.nan_to_num(rm), 0.0)
+        vote = has_pa & (np.abs(pa) >= p.sign_min_pa) & (gait == 1) & np.isfinite(av)
+        inc = np.where(vote, np.sign(pa) * np.nan_to_num(av), 0.0)
+        no_pa = ok & ~has_pa & (gait != 0)
         prior = self._p_last
         ps = p.p_switch
-        pf = prior * (1 - ps) + (1 - prior) * ps
-        lo = math.log(pf / (1 - pf)) + llr
-        lo = max(-30.0, min(30.0, lo))
-        h.p_filt = 1.0 / (1.0 + math.exp(-lo))
-        self._p_last = h.p_filt
+        llr_l = llr.tolist()
+        if vote.any() or no_pa.any():
+            inc_l, vote_l, nopa_l = inc.tolist(), vote.tolist(), no_pa.tolist()
+            gait_l, av_l, aav_l = gait.tolist(), av.tolist(), aav.tolist()
+            for j in range(m):
+                if vote_l[j]:
+                    self._vote(inc_l[j])
+                elif nopa_l[j]:
+                    llr_l[j] = self._llr_no_gyro(gait_l[j], av_l[j], aav_l[j])
+        a_stay, a_sw = 1.0 - ps, ps
+        exp = math.exp
+        for j, h in enumerate(todo):
+            # HMM forward step: predicted P(forward), then the evidence (in log-odds)
+            pf = prior * a_stay + (1.0 - prior) * a_sw
+            x = llr_l[j]
+            if x == 0.0:
+                prior = pf
+            else:
+                lo = math.log(pf / (1.0 - pf)) + x
+                lo = -30.0 if lo < -30.0 else (30.0 if lo > 30.0 else lo)
+                prior = 1.0 / (1.0 + exp(-lo))
+            h.llr = x
+            h.p_filt = prior
+        self._p_last = prior
+        self._n_evidence += m - llr_l.count(0.0)
+        if self.trace is not None:
+            for j, h in enumerate(todo):
+                self.trace.append(StepEvidence(
+                    t_s=h.step.t_s, ok=bool(ok[j]), pa=float(pa[j]), av=float(av[j]),
+                    aav=float(aav[j]), rm=float(rm[j]), gait=int(gait[j]),
+                    step_s=float(step_s[j]), llr=llr_l[j]))
 
-    def _posteriors(self) -> list[float]:
-        """P(forward) of every held step given all evidence held so far (forward-backward)."""
+    def _vote(self, inc: float) -> None:
+        """Add one step's evidence on the forward sign of the reference axis."""
+        self._sign_ev += inc
+        if self.mount is None and not self._sign_fixed and abs(self._sign_ev) >= self.p.sign_evidence:
+            # the forward sign relative to the (continuity-tracked) reference axis
+            self._sign_fixed = 1 if self._sign_ev > 0 else -1
+
+    def _llr_no_gyro(self, gait: int, av: float, aav: float) -> float:
+        """Evidence without a gyroscope: the AP/vertical phase, which turns over between
+        walking (inverted pendulum) and running (spring), so clear steps of either only."""
+        p = self.p
+        s = self._effective_sign()
+        if s != 0 and math.isfinite(av):
+            return p.gain_av * s * gait * av
+        if gait == 1 and math.isfinite(aav):
+            return p.gain_aav * aav
+        return 0.0
+
+    # ------------------------------------------------------------------ release
+    def _posterior(self, k: int, lag: int) -> float:
+        """P(forward) of held step k given the chain's evidence up to step k + lag."""
         ps = self.p.p_switch
-        n = len(self._held)
-        post = [0.5] * n
-        bf, bb = 1.0, 1.0  # backward messages for forward / backward states
-        for k in range(n - 1, -1, -1):
-            h = self._held[k]
-            pf = h.p_filt if h.ev is not None else 0.5
-            af, ab = pf * bf, (1.0 - pf) * bb
-            post[k] = af / (af + ab) if af + ab > 0 else 0.5
-            llr = h.ev.llr if h.ev is not None else 0.0
-            L = math.exp(max(-30.0, min(30.0, llr)))  # e(F) / e(B), up to a common factor
-            nf = (1 - ps) * L * bf + ps * bb
-            nb = ps * L * bf + (1 - ps) * bb
+        bf, bb = 1.0, 1.0
+        held = self._held
+        for j in range(min(k + lag, len(held) - 1), k, -1):
+            llr = held[j].llr or 0.0
+            Lr = math.exp(-30.0 if llr < -30.0 else (30.0 if llr > 30.0 else llr))  # e(F)/e(B)
+            nf = (1 - ps) * Lr * bf + ps * bb
+            nb = ps * Lr * bf + (1 - ps) * bb
             z = nf + nb
             bf, bb = nf / z, nb / z
-        return post
+        pf = held[k].p_filt
+        af, ab = pf * bf, (1.0 - pf) * bb
+        return af / (af + ab) if af + ab > 0 else 0.5
 
-    def _release(self, keep: int) -> list[Step]:
-        """Finalise held steps, keeping the newest ``keep`` (those still waiting for evidence).
-
-        At the start of a chain, a step that would come out "unknown" is held a little longer
-        (up to ``max_start_hold`` extra steps) so that later evidence can decide it.
-        """
+    def _release(self, *, chain_ended: bool) -> list[Step]:
         out: list[Step] = []
-        if len(self._held) <= keep:
-            return out
-        post = self._posteriors()
-        n_rel = len(self._held) - keep
-        if keep > 0 and not self._chain_decided:
-            while n_rel > 0 and abs(2 * post[0] - 1) < self.p.min_confidence \
-                    and len(self._held) - n_rel < keep + self.p.max_start_hold:
-                n_rel -= 1
-                if n_rel == 0:
-                    return out
-        for k in range(n_rel):
-            pfw = post[k]
-            conf = abs(2.0 * pfw - 1.0)
-            st = self._held[k].step
-            if conf >= self.p.min_confidence:
-                st.direction = "forward" if pfw > 0.5 else "backward"
-                st.direction_confidence = float(conf)
+        pmin = self.p.min_confidence
+        held = self._held
+        n_eval = 0
+        for h in held:
+            if h.llr is None:
+                break
+            n_eval += 1
+        k = 0  # index of the next step to release
+        while k < n_eval:
+            avail = n_eval - 1 - k  # evaluated steps after step k
+            if avail < 1 and not chain_ended:
+                break
+            post = self._posterior(k, 1)
+            if not self._chain_decided and abs(2 * post - 1) < pmin:
+                lag = 1
+                wait = False
+                while abs(2 * post - 1) < pmin and lag < 1 + self.p.max_start_hold:
+                    lag += 1
+                    if lag > avail and not chain_ended:
+                        wait = True  # wait for more evidence (deterministic: fixed lags)
+                        break
+                    post = self._posterior(k, lag)
+                if wait:
+                    break
+            st = held[k].step
+            conf = abs(2.0 * post - 1.0)
+            if conf >= pmin:
+                st.direction = "forward" if post > 0.5 else "backward"
+                st.direction_confidence = conf
                 self._chain_decided = True
             else:
                 st.direction = "unknown"
                 st.direction_confidence = 0.0
             out.append(st)
-        del self._held[:n_rel]
+            k += 1
+        del held[:k]
         return out
 
 
@@ -486,11 +615,13 @@ def step_window(acc_m_s2: np.ndarray, gyro_rad_s: np.ndarray | None, *, fs_hz: f
 
 def directions_for_steps(acc_m_s2: np.ndarray, gyro_rad_s: np.ndarray | None, *, fs_hz: float,
                          steps_s: np.ndarray, mount: Mount | None = None,
-                         params: DirectionParams | None = None,
+                         params: DirectionParams | None = None, drain_every: int = 0,
                          ) -> tuple[list[Step], DirectionEstimator]:
     """Run the streaming stage over given step times of a whole recording (batch helper).
 
-    Returns the finalised steps (time order) and the stage (for ``info()``).
+    ``drain_every`` > 0 drains the stage whenever that many steps are queued (as a stream
+    would); 0 evaluates everything at the end. Returns the finalised steps (time order) and the
+    stage (for ``info()``).
     """
     est = DirectionEstimator(fs_hz=fs_hz, mount=mount, params=params)
     out: list[Step] = []
@@ -498,5 +629,7 @@ def directions_for_steps(acc_m_s2: np.ndarray, gyro_rad_s: np.ndarray | None, *,
         st = Step(t_s=float(t), index=int(round(t * fs_hz)))
         w = step_window(acc_m_s2, gyro_rad_s, fs_hz=fs_hz, t_ic_s=float(t), mount=mount)
         out += est.push(st, w)
+        if drain_every and len(est._held) >= drain_every:
+            out += est.drain()
     out += est.flush()
     return out, est
