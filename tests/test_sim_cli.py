@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +87,16 @@ def test_output_path_errors(tmp_path, capsys):
     assert ".csv" in err and "does not exist" in err
 
 
+def _script(name: str):
+    """Import a script of scripts/ as a module (faster than a subprocess)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_script_{name}", ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def _normalise(text: str) -> str:
     """Drop what changes with the package version (the writer line, package_version)."""
     import re
@@ -98,12 +106,28 @@ def _normalise(text: str) -> str:
 
 
 def test_sample_data_regenerates_identically(tmp_path, sample_data):
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_sample_data.py"), str(tmp_path)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    assert _script("make_sample_data").main([str(tmp_path)]) == 0
     made = sorted(p.name for p in tmp_path.iterdir())
     assert made == ["mixed_run.csv", "mixed_run.labels.json", "walk.csv", "walk.labels.json"]
     for name in made:
         committed = sample_data / name
         assert committed.exists(), f"sample_data/{name} is missing: run scripts/make_sample_data.py"
         assert _normalise((tmp_path / name).read_text()) == _normalise(committed.read_text()), name
+
+
+def test_benchmark_dataset_layout(tmp_path):
+    assert _script("make_sim_dataset").main([str(tmp_path), "--n", "3", "--seed", "4",
+                                             "--variants", "rotated,fs50"]) == 0
+    base = sorted((tmp_path / "dev" / "sim").glob("*.labels.json"))
+    assert [p.name for p in base] == ["sim_000_walk.labels.json", "sim_001_walk-back.labels.json",
+                                      "sim_002_run.labels.json"]
+    for p in base:
+        lab = read_labels(p)
+        rot = read_labels(tmp_path / "dev_variants" / "rotated" / "sim" / p.name)
+        f50 = read_labels(tmp_path / "dev_variants" / "fs50" / "sim" / p.name)
+        assert lab.sensor_frame == {"x": "forward", "y": "left", "z": "up"}
+        assert rot.sensor_frame == "unknown" and len(rot.variant["R"]) == 3
+        assert f50.fs_hz == 50.0 and f50.n_samples * 2 == lab.n_samples
+        assert rot.initial_contacts_s == lab.initial_contacts_s == f50.initial_contacts_s
+        assert (p.parent / p.name.replace(".labels.json", ".csv")).exists()
+    assert read_labels(base[1]).segments[1].direction == "backward"
