@@ -69,6 +69,10 @@ class StreamStats:
     n_overflow: int = 0
     n_lost_packets: int = 0
     n_wrong_rate: int = 0
+    #: Sampling rate measured on the sensor's own clock (sample index vs microseconds), Hz.
+    fs_measured_hz: float | None = None
+    #: How much faster the host clock runs than the sensor clock, ppm (the clock fit's slope).
+    drift_ppm: float | None = None
     rejected: Counter = field(default_factory=Counter)
 
     @property
@@ -110,6 +114,7 @@ class StreamAssembler:
         self._pending_restart: str | None = None
         self._epoch = 0
         self._recent: deque[tuple] = deque(maxlen=64)
+        self._epoch_first: tuple[int, float] | None = None
 
     # -- signals from the transport ------------------------------------------------------
     def note_disconnect(self) -> None:
@@ -183,6 +188,15 @@ class StreamAssembler:
         t_end = chunk.t_sensor_s + (n - 1) / self.fs_hz
         self.clock.add(t_end, t_host_s)
         self._last_t_sensor_end = t_end
+        if self._epoch_first is None:
+            self._epoch_first = (chunk.first_index, chunk.t_sensor_s)
+        else:
+            di = chunk.first_index - self._epoch_first[0]
+            dt = chunk.t_sensor_s - self._epoch_first[1]
+            if di > 0 and dt > 0:
+                self.stats.fs_measured_hz = round(di / dt, 4)
+        if self.clock.n_points >= 16:
+            self.stats.drift_ppm = round(self.clock.drift_ppm, 1)
         return out
 
     def _gap(self, start: int, stop: int) -> list[Item]:
@@ -216,6 +230,7 @@ class StreamAssembler:
             gap = max(0, int(round((h_first - h_expected) / slope * self.fs_hz)))
         self._offset = self._expected + gap - chunk.first_index
         self.clock = ClockFit()
+        self._epoch_first = None
         self._recent.clear()
         self._recent.append((chunk.seq, chunk.first_index, round(chunk.t_sensor_s, 6)))
         self._last_t_sensor_end = None
