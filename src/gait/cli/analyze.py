@@ -1,0 +1,155 @@
+"""``gait analyze REC [--out DIR] [--format json|csv|table]``: steps, bouts and cadence.
+
+* ``--format table`` (default): a readable summary and the bouts.
+* ``--format json``: the ``gait-result/1`` document (docs/result_schema.md) on stdout.
+* ``--format csv``: the steps as CSV on stdout.
+* ``--out DIR``: also write ``DIR/result.json``, ``DIR/steps.csv`` and ``DIR/bouts.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from ..errors import GaitError
+from ._common import add_read_options, read_from_args
+
+STEP_COLS = ("t_s", "index", "direction", "direction_confidence", "cadence_spm", "bout")
+BOUT_COLS = ("id", "start_s", "end_s", "duration_s", "activity", "direction", "direction_confidence",
+             "n_steps", "cadence_spm")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "analyze",
+        help="steps, walking/running bouts and cadence of a recording",
+        description="Detect steps (initial contacts), walking and running bouts and cadence (and "
+                    "direction, when available) in a recording, with the same streaming core as "
+                    "the live view. Prints a summary table, the gait-result/1 JSON or the steps "
+                    "as CSV; --out DIR writes result.json, steps.csv and bouts.csv.",
+    )
+    p.add_argument("recording", help="recording file, export folder or zip")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="write DIR/result.json, DIR/steps.csv and DIR/bouts.csv")
+    p.add_argument("--format", dest="output", choices=("table", "json", "csv"), default="table",
+                   help="what to print: a readable table (default), the gait-result/1 JSON, or "
+                        "the steps as CSV")
+    p.add_argument("--params", metavar="JSON", default=None,
+                   help="analysis parameters as JSON, or @FILE (fields of AnalysisParams; see "
+                        "docs/algorithms.md)")
+    add_read_options(p, format_option="--input-format")
+    p.set_defaults(func=run)
+
+
+def _params(text: str | None):
+    from ..signal.params import AnalysisParams
+
+    if not text:
+        return None
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text()
+        except OSError as exc:
+            raise GaitError(f"cannot read parameters: {exc.strerror}", path=text[1:]) from None
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GaitError(f"--params is not valid JSON: {exc.msg}") from None
+    if not isinstance(d, dict):
+        raise GaitError("--params must be a JSON object")
+    return AnalysisParams.from_dict(d).validate()
+
+
+def _csv_value(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if not math.isfinite(v) else f"{v:.6g}" if abs(v) < 1e6 else f"{v:.1f}"
+    return str(v)
+
+
+def steps_csv(result) -> str:
+    lines = [",".join(STEP_COLS)]
+    for s in result.steps:
+        d = s.to_dict()
+        lines.append(",".join(_csv_value(d[c]) for c in STEP_COLS))
+    return "\n".join(lines) + "\n"
+
+
+def bouts_csv(result) -> str:
+    lines = [",".join(BOUT_COLS)]
+    for b in result.bouts:
+        d = b.to_dict()
+        lines.append(",".join(_csv_value(d[c]) for c in BOUT_COLS))
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(result, out_dir: str | Path) -> list[Path]:
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [out / "result.json", out / "steps.csv", out / "bouts.csv"]
+        paths[0].write_text(json.dumps(result.to_dict(), indent=1, default=str) + "\n")
+        paths[1].write_text(steps_csv(result))
+        paths[2].write_text(bouts_csv(result))
+    except OSError as exc:
+        raise GaitError(f"cannot write results: {exc.strerror}", path=out) from None
+    return paths
+
+
+def _fmt_cad(x) -> str:
+    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.1f}"
+
+
+def table(result, path: str) -> str:
+    s = result.summary
+    info = result.info
+    lines = [f"gait analyze: {path}"]
+    dur = s.get("duration_s")
+    lines.append(f"  duration        {dur:.1f} s" if dur is not None else "  duration        -")
+    lines.append(f"  steps           {s['n_steps']} ({s['n_steps_in_bouts']} in {s['n_bouts']} bouts)")
+    lines.append(f"  active time     {s['active_time_s']:.1f} s")
+    c = s["cadence_spm"]
+    lines.append(f"  cadence (spm)   mean {_fmt_cad(c['mean'])}, median {_fmt_cad(c['median'])}, "
+                 f"peak (10 steps) {_fmt_cad(c['peak_10_steps'])}")
+    for act, a in sorted(s.get("by_activity", {}).items()):
+        lines.append(f"  {act:<15} {a['time_s']:.1f} s, {a['steps']} steps, {a['bouts']} bouts")
+    mode = info.get("direction_mode", "none")
+    dirs = s.get("by_direction", {})
+    if mode != "none":
+        lines.append(f"  direction       ({mode})")
+        for d in ("forward", "backward", "unknown"):
+            x = dirs.get(d, {})
+            if x.get("steps"):
+                lines.append(f"    {d:<13} {x['time_s']:.1f} s, {x['steps']} steps, cadence "
+                             f"{_fmt_cad(x.get('cadence_spm'))} spm")
+    if result.bouts:
+        lines.append("")
+        lines.append("  bout    start s     end s  activity  direction  steps  cadence spm")
+        for b in result.bouts:
+            lines.append(f"  {b.id:>4} {b.start_s:>9.2f} {b.end_s:>9.2f}  {b.activity:<8}  "
+                         f"{b.direction:<9} {b.n_steps:>6}  {_fmt_cad(b.cadence_spm):>11}")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..pipeline import analyze
+
+    params = _params(args.params)
+    rec = read_from_args(args, args.recording)
+    result = analyze(rec, params=params)
+    if args.out:
+        write_outputs(result, args.out)
+    if args.output == "json":
+        json.dump(result.to_dict(), sys.stdout, indent=1, default=str)
+        sys.stdout.write("\n")
+    elif args.output == "csv":
+        sys.stdout.write(steps_csv(result))
+    else:
+        sys.stdout.write(table(result, args.recording))
+        if args.out:
+            sys.stdout.write(f"\nwrote {Path(args.out) / 'result.json'}, steps.csv, bouts.csv\n")
+    return 0
