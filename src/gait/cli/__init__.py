@@ -18,6 +18,7 @@ from ..errors import GaitError
 
 #: Sub-command modules, in the order ``gait --help`` lists them.
 COMMANDS: tuple[str, ...] = (
+    "analyze",
     "batch",
     "info",
     "simulate",
