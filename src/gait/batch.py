@@ -419,22 +419,27 @@ def analyze_path(path: str | Path, options: BatchOptions) -> Any:
 
 
 def _analyze_chunked(path: str | Path, options: BatchOptions, chunks: Callable[..., Any]) -> Any:
-    """Stream the file through :class:`StreamAnalyzer` chunk by chunk.
+    """Stream the file through :class:`StreamAnalyzer` block by block (bounded memory).
 
-    Expects ``iter_recording_chunks(path, *, chunk_s, **read_kwargs)`` to return a context
-    manager / iterable whose ``head`` (a zero-length :class:`Recording` with the file's rate,
-    info and start time) is known before the first block, yielding :class:`SampleBlock` s.
+    ``chunks`` is :func:`gait.io.iter_recording_chunks`: it yields ``(SampleBlock, ctx)`` with
+    ``ctx.fs_hz`` / ``ctx.info`` known from the first block and ``ctx.summary(n_samples)``
+    complete once the file is exhausted.
     """
     from .pipeline import StreamAnalyzer
 
-    with chunks(path, chunk_s=options.chunk_s, **options.read_kwargs()) as ctx:
-        head = ctx.head
-        mount = options.mount or head.info.mount
-        sa = StreamAnalyzer(head.fs_hz, mount=mount, params=options.params)
-        for block in ctx:
-            sa.push(block)
-        sa.finish()
-        return sa.result(ctx.summary())
+    sa = None
+    ctx = None
+    n = 0
+    for block, ctx in chunks(path, chunk_s=options.chunk_s, **options.read_kwargs()):
+        if sa is None:
+            mount = options.mount or ctx.info.mount
+            sa = StreamAnalyzer(ctx.fs_hz, mount=mount, params=options.params)
+        sa.push(block)
+        n += len(block)
+    if sa is None or ctx is None:  # pragma: no cover - the reader raises for empty files
+        raise InputError("no data", path=path)
+    sa.finish()
+    return sa.result(ctx.summary(n))
 
 
 def process_file(path: str, options: dict[str, Any] | BatchOptions) -> dict[str, Any]:
