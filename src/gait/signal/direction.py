@@ -83,6 +83,8 @@ class DirectionParams:
     #: Smallest step-frequency amplitude of AP acceleration / pitch rate that counts.
     min_amp_m_s2: float = 0.05
     min_amp_rad_s: float = 0.005
+    #: Features are computed from windows block-averaged down to at least this rate, Hz.
+    feature_rate_hz: float = 40.0
     #: Forgetting factor (per step) of the orientation-free AP-axis covariance.
     ap_decay: float = 0.995
     #: Accumulated sign evidence that fixes the forward sign / flags a reversed mount.
@@ -134,7 +136,7 @@ class _Held:
         self.p_filt = 0.5
 
 
-_BATCH = 32  # steps per vectorised batch (keeps the work arrays in cache)
+_BATCH = 128  # steps per vectorised batch
 _HARMONICS = np.array([1.0, 2.0, 4.0])  # stride harmonics: stride, step and 2x step frequency
 
 
@@ -179,8 +181,10 @@ class DirectionEstimator:
         self._chain = 0
         self._chain_decided = False
         self._p_last = 0.5
-        self._L = int(math.ceil(2.0 * self.p.max_step_s * self.fs_hz)) + 3
-        self._ar = np.arange(self._L, dtype=float)
+        # features are computed at about feature_rate_hz: windows are block-averaged by q
+        self._q = max(1, int(self.fs_hz // self.p.feature_rate_hz))
+        self._L = (int(math.ceil(2.0 * self.p.max_step_s * self.fs_hz)) + 3 + self._q - 1) // self._q * self._q
+        self._ar = np.arange(self._L // self._q, dtype=float)
         # session state
         self._C = np.zeros((3, 3))
         self._ap_ref: np.ndarray | None = None  # sensor-frame AP axis estimate (sign-tracked)
@@ -337,8 +341,15 @@ class DirectionEstimator:
         valid = n_s > 0
         f = None
         if valid.any():
+            q = self._q
+            if q > 1:  # block means of q samples (an anti-alias low-pass), block-centre phase
+                X = X.reshape(m, L // q, q, 6).mean(axis=2)
+                n_s = n_s // q
+                a_ph = a_ph + b_ph * (q - 1) / 2.0
+                b_ph = b_ph * q
+                valid &= n_s >= 8
             nn = np.maximum(n_s, 1).astype(float)
-            mask = self._ar[None, :] < n_s[:, None]  # (m, L)
+            mask = self._ar[None, :] < n_s[:, None]  # (m, L / q)
             # cos / sin of the stride phase at harmonics 1, 2, 4 (double-angle recursion), and
             # the window itself (for the sums): one matrix product gives every coefficient
             ph = a_ph[:, None] + b_ph[:, None] * self._ar[None, :]
