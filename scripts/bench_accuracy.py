@@ -236,7 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default=None,
                     help="also report a train/test split: 'train=SUBSTR' puts recordings whose folder "
                          "contains SUBSTR in train, the rest in test")
+    # -- direction (issue 4; scripts/bench_direction.py: both modes, reference ICs, timing) --
+    ap.add_argument("--direction", action="store_true",
+                    help="also score forward/backward direction (see scripts/bench_direction.py)")
     args = ap.parse_args(argv)
+    if args.direction:
+        from bench_direction import DirectionScorer  # scripts/ is on sys.path when run as a script
+
+        EXTRA_SCORERS.append(DirectionScorer())
     global TOLS
     TOLS = tuple(sorted({args.tol, 0.1}, reverse=True)) if args.tol != 0.25 else (0.25, 0.1)
 

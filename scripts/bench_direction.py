@@ -129,25 +129,8 @@ def direction_report(dirs: list[Path], *, modes=("known", "free"), steps: str = 
             for t in sc.transitions:
                 if t[3] is None or t[3] > 2:
                     misses.append(f"{mode}: {t[0]} change to {t[2]} at {t[1]:.1f} s: delay {t[3]} steps")
-    out("| mode | recordings | labelled s | seconds right | segments >= 2 s | segments >= 5 s "
-        "| transitions within 2 steps | delays (steps) |")
-    out("|---|---:|---:|---:|---:|---:|---:|---|")
-    for mode, sc in totals.items():
-        r2, n2 = sc.segment_accuracy(2.0)
-        r5, n5 = sc.segment_accuracy(5.0)
-        tr, tn = sc.transition_summary(2)
-        delays = [t[3] for t in sc.transitions]
-        hist = {k: sum(1 for d in delays if d == k) for k in sorted({d for d in delays if d is not None})}
-        if any(d is None for d in delays):
-            hist["never"] = sum(1 for d in delays if d is None)
-        out(f"| {mode} | {n_rec[mode]} | {sc.labelled_s:.1f} | {100 * sc.accuracy:.2f} % | {r2}/{n2} "
-            f"| {r5}/{n5} | {tr}/{tn} | {hist} |")
-    for mode, sc in totals.items():
-        out(f"\nConfusion ({mode}), seconds:\n")
-        out("| label \\ detected | " + " | ".join(DET_COLS) + " |")
-        out("|---|" + "---:|" * len(DET_COLS))
-        for rr in SCORED:
-            out(f"| {rr} | " + " | ".join(f"{sc.confusion_s[rr][c]:.1f}" for c in DET_COLS) + " |")
+    out("recordings per mode: " + ", ".join(f"{m} {n}" for m, n in n_rec.items()))
+    direction_tables(totals, out)
     out("\nBy group (seconds right / labelled s):\n")
     out("| group | " + " | ".join(totals) + " |")
     out("|---|" + "---:|" * len(totals))
@@ -170,6 +153,54 @@ def direction_report(dirs: list[Path], *, modes=("known", "free"), steps: str = 
         for m in misses[:60]:
             out(f"- {m}")
     return totals
+
+
+class DirectionScorer:
+    """Hook for ``bench_accuracy.py --direction`` (its ``EXTRA_SCORERS`` protocol).
+
+    Called per recording as ``scorer(labels, result)``; ``table(rows)`` gives the Markdown
+    summary over the rows it produced (the mode is whatever ``bench_accuracy`` ran).
+    """
+
+    key = "direction"
+
+    def __call__(self, labels: dict, result) -> dict:
+        sc = score_direction(labels, [s.t_s for s in result.steps],
+                             [s.direction for s in result.steps], name=labels.get("name"))
+        return {self.key: sc, "mode": result.info.get("direction_mode", "?")}
+
+    def table(self, rows: list[dict]) -> str:
+        by_mode: dict[str, DirectionScore] = {}
+        for r in rows:
+            if self.key in r:
+                by_mode[r["mode"]] = by_mode.get(r["mode"], DirectionScore()) + r[self.key]
+        lines: list[str] = []
+        direction_tables(by_mode, lines.append)
+        return "\n".join(lines)
+
+
+def direction_tables(totals: dict[str, DirectionScore], out=print) -> None:
+    """The summary and confusion tables of :func:`direction_report`."""
+    out("\n### direction\n")
+    out("| mode | labelled s | seconds right | segments >= 2 s | segments >= 5 s "
+        "| transitions within 2 steps | delays (steps) |")
+    out("|---|---:|---:|---:|---:|---:|---|")
+    for mode, sc in totals.items():
+        r2, n2 = sc.segment_accuracy(2.0)
+        r5, n5 = sc.segment_accuracy(5.0)
+        tr, tn = sc.transition_summary(2)
+        delays = [t[3] for t in sc.transitions]
+        hist = {k: sum(1 for d in delays if d == k) for k in sorted({d for d in delays if d is not None})}
+        if any(d is None for d in delays):
+            hist["never"] = sum(1 for d in delays if d is None)
+        out(f"| {mode} | {sc.labelled_s:.1f} | {100 * sc.accuracy:.2f} % | {r2}/{n2} "
+            f"| {r5}/{n5} | {tr}/{tn} | {hist} |")
+    for mode, sc in totals.items():
+        out(f"\nConfusion ({mode}), seconds:\n")
+        out("| label \\ detected | " + " | ".join(DET_COLS) + " |")
+        out("|---|" + "---:|" * len(DET_COLS))
+        for rr in SCORED:
+            out(f"| {rr} | " + " | ".join(f"{sc.confusion_s[rr][c]:.1f}" for c in DET_COLS) + " |")
 
 
 def main(argv: list[str] | None = None) -> int:
