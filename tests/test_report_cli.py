@@ -91,6 +91,7 @@ def test_many_files_give_one_report_each_and_an_index(rec_file, tmp_path, capsys
     assert "<img src=x onerror=alert(1)>.csv" in text and "failed" in text
     assert not [t for t, a in idx.tags if t == "img"]
     rep = _parse(out / hrefs[0])
+    assert ("a", {"href": "../index.html"}) in rep.tags  # back to the index
     assert "<img src=x onerror=alert(1)>.csv" in " ".join(rep.text)
     assert all(a["src"].startswith("data:image/png") for t, a in rep.tags if t == "img")
     with History(tmp_path / "env.sqlite") as h:

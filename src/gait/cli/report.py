@@ -52,7 +52,8 @@ def _safe_dirname(name: str, used: set[str]) -> str:
     return cand
 
 
-def _report_one(args: argparse.Namespace, path: str, out_dir: Path) -> dict:
+def _report_one(args: argparse.Namespace, path: str, out_dir: Path,
+                extra_links: dict[str, str] | None = None) -> dict:
     from ..history import History
     from ..pipeline import analyze
     from ..report import write_report
@@ -73,7 +74,7 @@ def _report_one(args: argparse.Namespace, path: str, out_dir: Path) -> dict:
         if hist is not None:
             hist.close()
     files = write_report(result, out_dir, source_name=src.name, history_runs=runs,
-                         current_key=key, dpi=args.dpi)
+                         current_key=key, dpi=args.dpi, extra_links=extra_links)
     return {"files": files, "record": run_record(result)}
 
 
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         name = Path(path).name
         sub = _safe_dirname(Path(path).stem, used)
         try:
-            done = _report_one(args, path, out / sub)
+            done = _report_one(args, path, out / sub, {"all reports": "../index.html"})
         except GaitError as exc:
             failed += 1
             print(f"gait: error: {exc}", file=sys.stderr)

@@ -87,6 +87,7 @@ td.l,th.l{text-align:left}
 .tag{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff;line-height:18px}
 .tag.forward{background:var(--fwd)} .tag.backward{background:var(--bwd)} .tag.unknown{background:var(--unk)}
 .tag.mixed{background:#fff;color:var(--ink);border:1px solid var(--line)}
+.tag.err{background:#fff;color:var(--ink);border:1px solid var(--ink)}
 .note{font-size:13.5px;color:var(--muted)}
 .callout{border-left:4px solid var(--line);padding:6px 12px;background:var(--bg);font-size:13.5px;margin:10px 0 0}
 .q td.v{text-align:left;white-space:normal}
@@ -535,8 +536,12 @@ class ReportFiles:
 
 def write_report(result: GaitResult, out_dir: str | Path, *, source_name: str | None = None,
                  history_runs: Sequence[dict[str, Any]] | None = None,
-                 current_key: str | None = None, dpi: int = 144) -> ReportFiles:
-    """Write ``report.html``, ``figures/*.png`` + ``*.svg`` and ``result.json`` to ``out_dir``."""
+                 current_key: str | None = None, dpi: int = 144,
+                 extra_links: dict[str, str] | None = None) -> ReportFiles:
+    """Write ``report.html``, ``figures/*.png`` + ``*.svg`` and ``result.json`` to ``out_dir``.
+
+    ``extra_links`` (``{label: relative href}``) are added to the footer, e.g. the index page.
+    """
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     rendered: dict[str, RenderedFigure] = {}
@@ -552,7 +557,8 @@ def write_report(result: GaitResult, out_dir: str | Path, *, source_name: str | 
     rj.write_text(result_json(result), encoding="utf-8")
     page = render_html(result, rendered, source_name=source_name, history_runs=history_runs,
                        current_key=current_key,
-                       links={"result.json": "result.json", "figures/": "figures/"})
+                       links={"result.json": "result.json", "figures/": "figures/",
+                              **(extra_links or {})})
     hp = out / "report.html"
     hp.write_text(page, encoding="utf-8")
     return ReportFiles(html=hp, result_json=rj, figures=files)
@@ -568,7 +574,7 @@ def render_index(entries: Sequence[dict[str, Any]], *, title: str = "Cadence rep
     for e in entries:
         if e.get("error"):
             rows.append(f"<tr><td class='l'>{esc(e['name'])}</td><td class='l' colspan='6'>"
-                        f"<span class='tag backward'>failed</span> {esc(e['error'])}</td></tr>")
+                        f"<span class='tag err'>failed</span> {esc(e['error'])}</td></tr>")
             continue
         rows.append(
             f"<tr><td class='l'><a href='{esc(e['href'])}'>{esc(e['name'])}</a></td>"
