@@ -379,6 +379,13 @@ def simulate(
                     pitch_scale=0.4 if back else 1.0)
                 # the collision at IC brakes in both directions (in the real, unreversed phase)
                 acc_m[:, 0] += model.walk_collision(phi[sel], sc, backward=back)
+                if back:
+                    # pelvic pitch follows weight acceptance after IC in both directions (the
+                    # dev data's backward walks pitch like the forward ones, r 0.62 vs -0.24
+                    # reversed), so it is not reversed; roll and yaw are
+                    _, ang_f = model.walk_forward_base(phi[sel], Phi[sel], sc, walk_lat[sel],
+                                                       pitch_scale=0.4)
+                    ang_m[:, 1] = ang_f[:, 1]
             else:
                 acc_m, ang_m = model.run_forward_base(p, P, (c_b if back else c_f)[sel],
                                                       run_scale[sel], run_lat[sel])
