@@ -205,3 +205,27 @@ def test_property_gap_mask_matches_the_missing_stretch(tmp_path_factory, fs, gap
     assert np.array_equal(rec.valid, keep)
     assert np.allclose(rec.acc_m_s2[rec.valid, 0], 0.1 * rec.t_s[rec.valid], atol=1e-6)
     assert np.isnan(rec.acc_m_s2[~rec.valid]).all()
+
+
+def test_sprint_like_signal_unit_from_the_mean_vector(tmp_path):
+    """Median |a| far from gravity (hard impacts) -> the mean vector decides, and says so."""
+    t = np.arange(400) / 100.0
+    acc = np.zeros((400, 3))
+    flight = (t * 3.0) % 1.0 < 0.6  # 60 % flight (|a| ~ 1 m/s^2), 40 % stance
+    acc[:, 2] = np.where(flight, 1.0, (G0_M_S2 - 0.6 * 1.0) / 0.4)  # mean = gravity
+    med = np.median(np.linalg.norm(acc, axis=1))
+    assert not 7.4 <= med <= 12.7  # the plain median rule cannot decide
+    rec = read_recording(write_csv(tmp_path / "sprint.csv", t, acc / G0_M_S2))
+    assert rec.info.units["acc"] == "g"
+    assert "|mean a|" in rec.info.units_source["acc"]
+    assert np.allclose(rec.acc_m_s2, acc, atol=1e-4)
+
+
+def test_rate_from_jittered_stamps_uses_the_mean_step(tmp_path):
+    rng = np.random.default_rng(5)
+    t = np.arange(300) / 100.0 + rng.uniform(-0.002, 0.002, 300)
+    t[0] = 0.0
+    t = np.sort(t)
+    rec = read_recording(write_csv(tmp_path / "j.csv", t, ramp(t)))
+    assert rec.info.fs_hz_measured == pytest.approx(100.0, rel=0.005)
+    assert rec.fs_hz == 100.0

@@ -155,6 +155,14 @@ def decide_acc_unit(c: Cleaned, s: Stream, raw: RawData, opts: Options, label: s
         raise SignalError(f"the acceleration is constant (|a| = {med:g} throughout): no movement "
                           "or sensor data recorded", path=label)
     detected = next((u for u, (lo, hi) in ACC_BANDS.items() if lo <= med <= hi), None)
+    how = f"median |a| = {med:.3g}"
+    if detected is None:
+        # vigorous movement (sprinting) spreads |a| far from gravity; the mean vector over the
+        # recording is still gravity when the sensor keeps its orientation
+        gmean = float(np.linalg.norm(np.nanmean(sub, axis=0)))
+        detected = next((u for u, (lo, hi) in ACC_BANDS.items() if lo <= gmean <= hi), None)
+        if detected is not None:
+            how = f"median |a| = {med:.3g} is off gravity, |mean a| = {gmean:.3g}"
     if opts.acc_unit is not None:
         conv = med * ACC_TO_M_S2[opts.acc_unit]
         src = f"override (--acc-unit {opts.acc_unit})"
@@ -171,7 +179,7 @@ def decide_acc_unit(c: Cleaned, s: Stream, raw: RawData, opts: Options, label: s
             raise InputError(
                 f"the header says acceleration is in {s.unit} but the median |a| = {med:.3g} "
                 f"is far from gravity in that unit; pass --acc-unit to override", path=label)
-        return s.unit, f"{s.unit_source or 'header'}; median |a| = {med:.3g} agrees"
+        return s.unit, f"{s.unit_source or 'header'}; {how} agrees"
     if detected is None:
         raise InputError(f"cannot tell the acceleration unit (median |a| = {med:.3g}); "
                          "pass --acc-unit", path=label)
@@ -179,9 +187,9 @@ def decide_acc_unit(c: Cleaned, s: Stream, raw: RawData, opts: Options, label: s
         if detected != raw.acc_unit_default:
             raw.notes.append(f"the format's documented unit is {raw.acc_unit_default} but the median "
                              f"|a| = {med:.3g} says {detected}; used {detected}")
-            return detected, f"detected: median |a| = {med:.3g} (format default {raw.acc_unit_default} overruled)"
-        return detected, f"format: {raw.format} uses {detected}; median |a| = {med:.3g} agrees"
-    return detected, f"detected: median |a| = {med:.3g}"
+            return detected, f"detected: {how} (format default {raw.acc_unit_default} overruled)"
+        return detected, f"format: {raw.format} uses {detected}; {how} agrees"
+    return detected, f"detected: {how}"
 
 
 def decide_gyro_unit(c: Cleaned, s: Stream, raw: RawData, opts: Options) -> tuple[str, str]:
@@ -219,11 +227,15 @@ def snap_rate(fs: float) -> float:
 
 
 def measured_rate(t: np.ndarray) -> float:
+    """Rate from the stamp steps: the mean of the steps below 1.5 x the median step (holes
+    left out). Jitter cancels in the mean (the steps telescope), unlike in the median."""
     d = np.diff(t)
     d = d[d > 0]
     if len(d) == 0:
         return float("nan")
-    return 1.0 / float(np.median(d))
+    med = float(np.median(d))
+    regular = d[d < 1.5 * med]
+    return 1.0 / float(regular.mean()) if len(regular) else 1.0 / med
 
 
 def find_gaps(t: np.ndarray, t0: float, t1: float) -> list[tuple[float, float]]:
