@@ -244,3 +244,14 @@ def test_dev_rotated_variant_orientation_free(shared_data):
     assert [s.direction for s in a] == [s.direction for s in b]
     assert _share(b, "backward") > 0.8
     assert score_direction(lab_r, ics, [s.direction for s in b]).accuracy > 0.9
+
+
+def test_pipeline_reports_a_reversed_mount_and_per_direction_summary(fwd_walk):
+    rec, _, _ = fwd_walk
+    res = analyze(rec, mount=BODY.turned_180())
+    assert res.info["direction_mode"] == "known-mount"
+    assert res.info["mount_check"]["status"] == "reversed"
+    assert res.summary["by_direction"]["forward"]["steps"] > 30
+    ok = analyze(rec, mount=BODY)
+    assert "mount_check" not in ok.info and ok.info["direction"]["mount_check"]["status"] == "ok"
+    assert res.to_dict()["steps"][5]["direction"] == "forward"

@@ -236,6 +236,9 @@ class StreamAnalyzer:
             "n_samples": self._n,
             "latency_s": {"max_step": p.hop_s + p.lookahead_s},
         }
+        mc = info["direction"].get("mount_check") if isinstance(info["direction"], dict) else None
+        if mc and mc.get("status") == "reversed":  # a declared mount that looks turned 180 deg
+            info["mount_check"] = mc
         return GaitResult(
             steps=list(self._steps),
             bouts=list(self._bout_list),
