@@ -357,6 +357,7 @@ def test_html_for_empty_result():
     page = rhtml.render_html(empty_result(), {}, history_runs=[])
     text = " ".join(_parse(page).text)
     assert "No walking or running bouts were found." in text
+    assert "No steps were detected" in text and "direction not determined" not in text
     assert "first run in the history" in text
 
 

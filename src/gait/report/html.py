@@ -274,7 +274,7 @@ def _split_bar(parts: dict[str, float]) -> str:
 
 def _cards(result: GaitResult, o: dict[str, Any]) -> str:
     def card(label, value, sub="", cls="", unit=""):
-        u = f" <small>{esc(unit)}</small>" if unit else ""
+        u = f" <small>{esc(unit)}</small>" if unit and value != "\u2014" else ""
         return (f'<div class="card {cls}"><div class="label">{esc(label)}</div>'
                 f'<div class="value">{esc(value)}{u}</div><div class="sub">{sub}</div></div>')
 
@@ -295,7 +295,8 @@ def _cards(result: GaitResult, o: dict[str, Any]) -> str:
                    + (f" \u00b7 {esc(fmt_num(cad[d]))} steps/min" if _finite(cad[d]) else ""))
             out.append(card(DIRECTION_LABELS[d], fmt_duration(t[d]), sub, cls))
         else:
-            out.append(card(DIRECTION_LABELS[d], "\u2014", "direction not determined", cls))
+            why = "no steps" if not o["n_steps"] else "direction not determined"
+            out.append(card(DIRECTION_LABELS[d], "\u2014", why, cls))
     share = o["backward_share"]
     bouts_sub = f"{o['n_run_bouts']} run \u00b7 {o['n_walk_bouts']} walk"
     if share is not None:
@@ -305,7 +306,11 @@ def _cards(result: GaitResult, o: dict[str, Any]) -> str:
         f'<span><span class="sw" style="background:var(--{v})"></span>{esc(DIRECTION_LABELS[k])}</span>'
         for k, v in (("forward", "fwd"), ("backward", "bwd"), ("unknown", "unk")))
     note = ""
-    if not o["direction_known"] and o["n_steps"]:
+    if not o["n_steps"]:
+        note = ('<p class="callout" id="no-steps">No steps were detected in this recording. If '
+                "someone walked or ran while it was recorded, check how the sensor was worn "
+                "(mount) and the units and gaps under <em>Data quality</em>.</p>")
+    elif not o["direction_known"]:
         note = ('<p class="callout" id="direction-unknown">Walking direction was not determined '
                 f"for this recording (direction mode: {esc(direction_mode(result))}), so every step "
                 "is shown as <em>unknown</em> (grey). Cadence, steps and bouts are unaffected.</p>")
@@ -390,6 +395,8 @@ def _effort(result: GaitResult, o: dict[str, Any]) -> str:
                     f"that costs about {f:g}\u00d7 the energy of forward running, roughly "
                     f"<b>{esc(fmt_duration(e['run_backward_equivalent_s']))}</b> of forward running "
                     f"(+{esc(fmt_duration(e['run_extra_s']))}).</p>")
+    elif not o["n_steps"]:
+        headline = "<p class='note'>No steps, so no effort to estimate.</p>"
     elif not o["direction_known"]:
         headline = "<p class='note'>Direction was not determined, so no effort factor is applied.</p>"
     else:

@@ -178,6 +178,7 @@ def plot_cadence(result: GaitResult, *, ax=None, show_bouts: bool = True,
     else:
         ax.text(0.5, 0.5, "No steps detected", transform=ax.transAxes, ha="center",
                 va="center", color=MUTED)
+        ax.set_yticks([])
     handles, labels = ax.get_legend_handles_labels()
     if show_bout_means and any(math.isfinite(b.cadence_spm) for b in result.bouts):
         from matplotlib.lines import Line2D
@@ -205,6 +206,7 @@ def plot_cadence_distribution(result: GaitResult, *, ax=None, bin_spm: float = 2
     if allv.size == 0:
         ax.text(0.5, 0.5, "No cadence to show", transform=ax.transAxes, ha="center",
                 va="center", color=MUTED)
+        ax.set_yticks([])
         ax.set_xlabel("Cadence (steps/min)")
         ax.set_ylabel("Steps")
         return ax
