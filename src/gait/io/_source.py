@@ -8,6 +8,7 @@ export (whose siblings are then looked up in the same folder).
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -59,11 +60,16 @@ class Source:
                 names = [n for n in self._zip.namelist() if not n.endswith("/")]
             else:
                 names = []
-                for p in sorted(self.root.rglob("*")):
-                    rel = p.relative_to(self.root)
-                    if len(rel.parts) > 3 or not p.is_file():
-                        continue
-                    names.append(rel.as_posix())
+                root_depth = len(self.root.parts)
+                for dirpath, dirnames, filenames in os.walk(self.root):
+                    depth = len(Path(dirpath).parts) - root_depth
+                    if depth >= 2:  # export folders are shallow (phyphox: meta/)
+                        dirnames[:] = []
+                    dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                    for fn in filenames:
+                        names.append((Path(dirpath) / fn).relative_to(self.root).as_posix())
+                    if len(names) > 10_000:
+                        break
             self._names = sorted(
                 n for n in names
                 if not any(part.startswith((".", "__MACOSX")) for part in PurePosixPath(n).parts)

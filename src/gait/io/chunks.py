@@ -225,6 +225,15 @@ def _stream(src: Source, fmt: str, plan: _Plan, opts: Options, chunk_s: float,
 
         mm = parse_mount(opts.mount)
         mount_name, extra["mount_mapping"] = mm.name, mm.mapping
+        extra["mount_source"] = "override (--mount)"
+    elif raw.mount:
+        from ..frames import parse_mount
+
+        try:
+            extra["mount_mapping"] = parse_mount(raw.mount).mapping
+            extra["mount_source"] = "header"
+        except Exception:  # noqa: BLE001 - an odd header mount is kept as text
+            extra["mount_source"] = "header (not understood)"
     if raw.origin_time_local:
         extra["start_time_local"] = raw.origin_time_local
     info = RecordingInfo(format=fmt, path=src.label, device=raw.device, mount=mount_name,
