@@ -110,6 +110,7 @@ class Chromium:
         self._responses: dict[int, queue.Queue] = {}
         self.events: list[dict[str, Any]] = []
         self._event_cv = threading.Condition()
+        self._closed = False
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
         self.send("Target.setDiscoverTargets", {"discover": False})
@@ -158,11 +159,24 @@ class Chromium:
             msg: dict[str, Any] = {"id": mid, "method": method, "params": params or {}}
             if session:
                 msg["sessionId"] = session
-            self._w.write(json.dumps(msg).encode("utf-8") + b"\0")
+            try:
+                self._w.write(json.dumps(msg).encode("utf-8") + b"\0")
+            except OSError as exc:
+                self._responses.pop(mid, None)
+                raise BrowserError(f"chromium is not running ({exc}); exit code "
+                                   f"{self._proc.poll()}") from None
+        deadline = time.monotonic() + self.timeout_s
         try:
-            resp = q.get(timeout=self.timeout_s)
-        except queue.Empty:
-            raise BrowserError(f"no answer to {method} within {self.timeout_s} s") from None
+            while True:
+                try:
+                    resp = q.get(timeout=0.1)
+                    break
+                except queue.Empty:
+                    if self._closed:
+                        raise BrowserError(f"chromium exited (code {self._proc.poll()}) before "
+                                           f"answering {method}") from None
+                    if time.monotonic() > deadline:
+                        raise BrowserError(f"no answer to {method} within {self.timeout_s} s") from None
         finally:
             self._responses.pop(mid, None)
         if "error" in resp:
@@ -177,6 +191,8 @@ class Chromium:
                 for ev in self.events[since:]:
                     if ev.get("method") == method and (session is None or ev.get("sessionId") == session):
                         return ev
+                if self._closed:
+                    raise BrowserError(f"chromium exited while waiting for {method}")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise BrowserError(f"timed out waiting for {method}")
