@@ -300,6 +300,14 @@ def test_write_report_files(written):
     assert math.isnan(back.steps[0].cadence_spm)
 
 
+def test_rewriting_removes_figures_this_run_has_not(tmp_path):
+    rhtml.write_report(known_result(), tmp_path, history_runs=[{"key": "a"}, {"key": "b"}], dpi=30)
+    assert (tmp_path / "figures" / "history_trend.png").is_file()
+    files = rhtml.write_report(known_result(), tmp_path, dpi=30)
+    assert "history_trend" not in files.figures
+    assert sorted(p.stem for p in (tmp_path / "figures").glob("*.png")) == sorted(files.figures)
+
+
 def test_html_is_self_contained_and_tables_match(written):
     out, _ = written
     page = (out / "report.html").read_text()

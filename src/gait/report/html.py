@@ -560,6 +560,10 @@ def write_report(result: GaitResult, out_dir: str | Path, *, source_name: str | 
         png.write_bytes(r.png)
         svg.write_text(r.svg, encoding="utf-8")
         files[name] = [png, svg]
+    for name in FIGURES:  # a figure this run has not got must not linger from an earlier one
+        if name not in rendered:
+            for ext in ("png", "svg"):
+                (out / "figures" / f"{name}.{ext}").unlink(missing_ok=True)
     rj = out / "result.json"
     rj.write_text(result_json(result), encoding="utf-8")
     page = render_html(result, rendered, source_name=source_name, history_runs=history_runs,
