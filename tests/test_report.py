@@ -18,7 +18,7 @@ from gait.report import plots, tables
 from gait.report.style import ACTIVITY_COLORS, DIRECTION_COLORS
 from gait.types import GaitResult
 
-from test_report_fixtures import BWD_DT, FWD_DT, empty_result, known_result
+from test_report_fixtures import BWD_DT, empty_result, known_result
 
 matplotlib.use("Agg")
 

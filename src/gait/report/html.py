@@ -24,7 +24,7 @@ from typing import Any, Sequence
 from .._version import __version__
 from ..types import GaitResult
 from . import tables
-from .style import DIRECTION_COLORS, DIRECTION_LABELS, INK, MUTED
+from .style import DIRECTION_COLORS, DIRECTION_LABELS
 
 #: Figures in the order the report shows them; name -> (caption, alt text).
 FIGURES: dict[str, tuple[str, str]] = {
@@ -265,8 +265,9 @@ def _split_bar(parts: dict[str, float]) -> str:
     total = sum(parts.values())
     if total <= 0:
         return '<div class="split"></div>'
+    var = {"forward": "fwd", "backward": "bwd"}
     spans = "".join(
-        f'<span style="width:{100 * v / total:.3f}%;background:var(--{ {"forward": "fwd", "backward": "bwd"}.get(d, "unk") })" '
+        f'<span style="width:{100 * v / total:.3f}%;background:var(--{var.get(d, "unk")})" '
         f'title="{esc(DIRECTION_LABELS[d])}: {100 * v / total:.1f} %"></span>'
         for d, v in parts.items() if v > 0)
     return f'<div class="split">{spans}</div>'
