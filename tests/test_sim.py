@@ -204,6 +204,12 @@ def test_standing_with_gestures_moves_more_than_quiet_standing():
     assert ges.params["gestures"]
     assert ges.recording.acc_m_s2.std(axis=0).max() > 3 * quiet.std(axis=0).max()
     assert ges.labels.initial_contacts_s == []
+    # small repositioning steps are listed as ambiguous and left out of the scored time
+    lab = simulate("stand:120:gestures", fs_hz=50.0, seed=5).labels
+    assert lab.ambiguous_ics_s
+    for tc in lab.ambiguous_ics_s:
+        assert not any(a < tc + 0.29 and b > tc - 0.29 for a, b in lab.scored_intervals)
+    lab.validate()
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

@@ -141,6 +141,13 @@ def _resolve_noise(noise: Any) -> dict[str, float]:
     return out
 
 
+def _shift_bump(u: np.ndarray) -> np.ndarray:
+    """Vertical acceleration of a small weight shift over u in [0, 1]: down, up at contact
+    (u = 0.64), settle; zero mean."""
+    return -np.sin(np.pi * u) ** 2 * 0.5 + np.exp(-0.5 * ((u - 0.64) / 0.06) ** 2) * 1.2 \
+        - 0.06 * 1.2 * np.sqrt(2 * np.pi) + 0.25
+
+
 # ----------------------------------------------------------------------------- steps
 @dataclass
 class _Steps:
@@ -416,6 +423,7 @@ def simulate(
         * (0.3 + 0.7 * still)[:, None]
     ang += model.smooth_noise(rng, n, fs_int, 0.3, 0.004, 3) * np.array([1.0, 1.0, 1.5])
     gestures: list[dict[str, float]] = []
+    shuffles: list[float] = []
     for i, seg in enumerate(segs):
         if seg.kind != "stand" or not seg.gestures:
             continue
@@ -439,6 +447,18 @@ def simulate(
             gestures.append({"start_s": round(t_g, 3), "duration_s": round(dur, 3),
                              "freq_hz": round(f_g, 3), "acc_m_s2": round(a_g, 3)})
             t_g += dur + rng.uniform(0.5, 3.0)
+            # now and then a small repositioning step (weight shift): the foot lifts 1-2 cm and
+            # lands again; listed as an ambiguous IC, neither required nor penalised
+            if rng.random() < 0.35 and t_g + 1.0 < bounds[i + 1] - 0.3:
+                t_c = t_g + 0.45  # contact, 0.45 s into the 0.7 s shift
+                side_sign = 1.0 if rng.random() < 0.5 else -1.0
+                sel = (t >= t_g) & (t < t_g + 0.7)
+                tt = (t[sel] - t_g) / 0.7
+                a_lin[sel, 1] += side_sign * 0.8 * np.sin(2 * np.pi * tt) * np.sin(np.pi * tt)
+                a_lin[sel, 2] += 0.6 * _shift_bump(tt)
+                ang[sel, 2] += side_sign * 0.03 * np.sin(np.pi * tt) ** 2
+                shuffles.append(round(float(t_c), 4))
+                t_g += 1.0 + rng.uniform(0.3, 1.5)
 
     # ---------------- turns: heading rate with smooth edges, centripetal acceleration
     heading_rate = np.zeros(n)
@@ -543,9 +563,15 @@ def simulate(
         "start_time": start.isoformat(),
         "gestures": gestures,
     }
+    scored = [[0.0, duration_s]]
+    for tc in shuffles:  # +-0.3 s around each ambiguous contact is not scored
+        a, b = scored[-1]
+        scored[-1:] = [[a, round(float(max(a, tc - 0.3)), 4)], [round(float(min(b, tc + 0.3)), 4), b]]
+    scored = [iv for iv in scored if iv[1] > iv[0]]
     labels = Labels(
         name=name, fs_hz=fs_hz, n_samples=n_out, duration_s=duration_s,
-        initial_contacts_s=ic_list, ic_feet=feet, scored_intervals=[[0.0, duration_s]],
+        initial_contacts_s=ic_list, ic_feet=feet, scored_intervals=scored,
+        ambiguous_ics_s=shuffles if any(s.gestures for s in segs) else None,
         segments=label_segs,
         units={"acc": acc_unit, "gyro": "rad/s"} if gyro else {"acc": acc_unit},
         sensor_frame=frame, placement=f"{side} hip", group="simulated", kind="simulated hip IMU (gait.sim)",
