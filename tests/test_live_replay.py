@@ -134,3 +134,29 @@ def test_cli_live_virtual_and_scan_virtual(tmp_path, capsys):
     assert rec.n_samples > 1000 and rec.info.device == "GaitSense-Virtual"
     assert main(["scan", "--virtual", "--timeout", "0.5"]) == 0
     assert "GaitSense-Virtual" in capsys.readouterr().out
+
+
+def test_short_holes_are_filled_for_the_analyzer_only_like_the_reader_does():
+    from gait.live.session import ShortGapFiller
+    from gait.types import SampleBlock
+
+    def blk(i0, n, valid=True, v=0.0):
+        t = np.arange(i0, i0 + n) / FS
+        a = np.full((n, 3), v if valid else np.nan)
+        a[:, 0] = t if valid else np.nan
+        return SampleBlock(t_s=t, acc_m_s2=a, gyro_rad_s=None, valid=np.full(n, valid))
+
+    f = ShortGapFiller(FS)
+    assert len(f.feed(blk(0, 19))) == 1
+    assert f.feed(blk(19, 19, valid=False)) == []  # held back: might be one lost notification
+    out = f.feed(blk(38, 19))
+    assert [len(b) for b in out] == [19, 19] and out[0].valid.all()
+    np.testing.assert_allclose(out[0].acc_m_s2[:, 0], np.arange(19, 38) / FS)  # linear across the hole
+    # a hole longer than 0.25 s stays a gap (passed on as soon as it is known to be long)
+    assert f.feed(blk(57, 19, valid=False)) == []
+    out = f.feed(blk(76, 19, valid=False))
+    assert [len(b) for b in out] == [19, 19] and not any(b.valid.any() for b in out)
+    assert [len(b) for b in f.feed(blk(95, 10, valid=False))] == [10]
+    assert [b.valid.all() for b in f.feed(blk(105, 5))] == [True]
+    assert f.n_filled == 19
+    assert f.feed(blk(110, 3, valid=False)) == [] and len(f.finish()) == 1

@@ -57,6 +57,75 @@ def _concat(blocks: list[SampleBlock]) -> SampleBlock:
                        valid=np.concatenate([b.valid for b in blocks]))
 
 
+class ShortGapFiller:
+    """Apply the project's gap policy to the analyzer feed, as the readers do for files.
+
+    A hole of at most :data:`gait.types.MAX_INTERPOLATED_GAP_S` between two valid samples (one
+    lost notification) is filled by linear interpolation; longer holes stay gaps. The recording
+    itself keeps every hole as a gap; this only makes the live analysis equal the analysis of the
+    recording as ``gait`` reads it. Holds back at most that much signal.
+    """
+
+    def __init__(self, fs_hz: float, max_gap_s: float | None = None) -> None:
+        from ..types import MAX_INTERPOLATED_GAP_S
+
+        self.fs_hz = float(fs_hz)
+        self.max_gap_s = MAX_INTERPOLATED_GAP_S if max_gap_s is None else float(max_gap_s)
+        self._last: tuple[float, np.ndarray, np.ndarray | None] | None = None
+        self._pending: list[SampleBlock] = []
+        self._long = False
+        self.n_filled = 0
+
+    def _flush(self) -> list[SampleBlock]:
+        out, self._pending = self._pending, []
+        return out
+
+    def feed(self, block: SampleBlock) -> list[SampleBlock]:
+        if len(block) == 0:
+            return []
+        v = block.valid
+        if not v.any():  # a hole (the assembler emits holes as whole blocks)
+            if self._long or self._last is None:
+                return self._flush() + [block]
+            self._pending.append(block)
+            span = float(block.t_s[-1]) + 1.0 / self.fs_hz - self._last[0]
+            if span > self.max_gap_s + 1e-9:
+                self._long = True
+                return self._flush()
+            return []
+        out: list[SampleBlock] = []
+        if self._pending:
+            if v[0] and float(block.t_s[0]) - self._last[0] <= self.max_gap_s + 1e-9:
+                out.append(self._fill(block))
+            else:
+                out += self._flush()
+        self._pending = []
+        self._long = False
+        out.append(block)
+        k = int(np.flatnonzero(v)[-1])
+        self._last = (float(block.t_s[k]), block.acc_m_s2[k].copy(),
+                      None if block.gyro_rad_s is None else block.gyro_rad_s[k].copy())
+        if not v[-1]:  # a mixed block ending in a hole (replayed files): leave it as it is
+            self._long = True
+        return out
+
+    def _fill(self, nxt: SampleBlock) -> SampleBlock:
+        hole = _concat(self._pending)
+        t0, a0, g0 = self._last  # type: ignore[misc]
+        t1 = float(nxt.t_s[0])
+        w = ((hole.t_s - t0) / (t1 - t0))[:, None]
+        acc = a0 + w * (nxt.acc_m_s2[0] - a0)
+        gyr = None
+        if hole.gyro_rad_s is not None and g0 is not None and nxt.gyro_rad_s is not None:
+            gyr = g0 + w * (nxt.gyro_rad_s[0] - g0)
+        self.n_filled += len(hole)
+        return SampleBlock(t_s=hole.t_s, acc_m_s2=acc, gyro_rad_s=gyr if gyr is not None else hole.gyro_rad_s,
+                           valid=np.ones(len(hole), dtype=bool))
+
+    def finish(self) -> list[SampleBlock]:
+        return self._flush()
+
+
 class LiveSession:
     """Run a source through the recorder and the streaming analyzer.
 
@@ -91,6 +160,7 @@ class LiveSession:
         self._arrivals: deque[tuple[float, float]] = deque(maxlen=4096)  # (block end t_s, monotonic)
         self._q: asyncio.Queue[SampleBlock | None] = asyncio.Queue()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gait-analyzer")
+        self._filler: ShortGapFiller | None = None
 
     # -- recorder ---------------------------------------------------------------------------
     def _open_writer(self, first: SampleBlock) -> None:
@@ -154,6 +224,7 @@ class LiveSession:
         from ..pipeline import StreamAnalyzer
 
         self.analyzer = StreamAnalyzer(self.source.fs_hz, mount=self.mount, params=self.params)
+        self._filler = ShortGapFiller(self.source.fs_hz)
         task = asyncio.create_task(self._analyzer_task(), name="gait-analyzer")
         s = self.state
         try:
@@ -170,7 +241,8 @@ class LiveSession:
                     if len(item):
                         s.t_s = float(item.t_s[-1]) + 1.0 / self.source.fs_hz
                         self._arrivals.append((float(item.t_s[-1]), time.monotonic()))
-                    self._q.put_nowait(item)
+                    for b in self._filler.feed(item):
+                        self._q.put_nowait(b)
                 else:
                     ev = item.to_dict()
                     self.events.append(ev)
@@ -186,6 +258,8 @@ class LiveSession:
                 s.n_rejected = int(sum(dict(st.rejected).values()))
                 s.n_restarts = int(getattr(st, "n_restarts", 0))
         finally:
+            for b in self._filler.finish():
+                self._q.put_nowait(b)
             self._q.put_nowait(None)
             try:
                 await task
