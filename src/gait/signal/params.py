@@ -25,6 +25,8 @@ class AnalysisParams:
     #: Cadence range searched, steps/min.
     min_cadence_spm: float = 50.0
     max_cadence_spm: float = 230.0
+    #: The autocorrelation for the step period ignores power below this frequency (drift), Hz.
+    acf_highpass_hz: float = 0.5
     #: A stride-length autocorrelation peak is read as two steps when the autocorrelation near
     #: half its lag reaches this fraction of it.
     half_lag_ratio: float = 0.35

@@ -46,11 +46,12 @@ def gravity_rows(acc_m_s2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return g_hat, g_norm
 
 
-def gravity_vertical_rows(acc_m_s2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def gravity_vertical_rows(acc_m_s2: np.ndarray, *, with_axes: bool = False) -> tuple:
     """Gravity unit vector (R, 3), its magnitude (R,) and vertical acceleration (R, L) per row.
 
     Same as :func:`gravity_rows` then :func:`vertical_rows`, with the reductions over
-    contiguous memory (each row's figures depend on that row only).
+    contiguous memory (each row's figures depend on that row only). With ``with_axes`` the
+    (R, 3, L) transposed acceleration is returned too.
     """
     a = np.ascontiguousarray(acc_m_s2.transpose(0, 2, 1))  # (R, 3, L)
     g = a.mean(axis=2)
@@ -60,6 +61,8 @@ def gravity_vertical_rows(acc_m_s2: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     g_hat[g_norm <= 1e-9] = (0.0, 0.0, 1.0)
     v = a[:, 0, :] * g_hat[:, 0:1] + a[:, 1, :] * g_hat[:, 1:2] + a[:, 2, :] * g_hat[:, 2:3]
     v -= g_norm[:, None]
+    if with_axes:
+        return g_hat, g_norm, v, a
     return g_hat, g_norm, v
 
 

@@ -79,38 +79,70 @@ def _parabolic(y0: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> np.ndarray:
     return np.clip(d, -0.5, 0.5)
 
 
-def estimate_period_rows(v: np.ndarray, *, fs_hz: float, params: AnalysisParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Step period (s) and rhythm strength (0..1) per row, from the autocorrelation of ``v``.
+def estimate_period_rows(F: np.ndarray, V: np.ndarray, L: int, *, fs_hz: float,
+                         params: AnalysisParams) -> tuple[np.ndarray, np.ndarray]:
+    """Step period (s) and rhythm strength (0..1) per row, from the mean of the normalised
+    autocorrelations of the vertical and of the horizontal acceleration (independent of the
+    sensor orientation; the anterior-posterior axis marks every step even when the vertical
+    one, off-centre on the hip, repeats mostly per stride).
 
     Parameters
     ----------
-    v : (R, L) float array
-        Vertical acceleration, m/s^2.
+    F : (R, 3, nfft // 2 + 1) complex array
+        Spectra of the mean-removed axes of each row, zero-padded to ``nfft >= 2 L``.
+    V : (R, nfft // 2 + 1) complex array
+        Spectrum of the vertical acceleration (``F`` projected on gravity).
+    L : int
+        Row length, samples.
     fs_hz : float
-        Sampling rate of ``v``, Hz.
+        Sampling rate, Hz.
 
     Returns
     -------
     period_s, rhythm : (R,) float arrays
         Rows without a rhythm get ``1 / default_step_hz`` and rhythm 0.
-    V : (R, nfft // 2 + 1) complex array
-        Spectrum of the mean-removed rows, zero-padded to ``nfft >= 2 L`` (for reuse).
     """
-    R, L = v.shape
+    R = F.shape[0]
     nfft = sfft.next_fast_len(2 * L, real=True)
-    V = sfft.rfft(v - v.mean(axis=1, keepdims=True), n=nfft, axis=1)
     period = np.full(R, 1.0 / params.default_step_hz)
     rhythm = np.zeros(R)
     lo = max(1, int(np.floor(fs_hz * 60.0 / params.max_cadence_spm)))
     hi = int(np.ceil(fs_hz * 60.0 / params.min_cadence_spm))
     top = min(2 * hi + 2, L // 2)
     if R == 0 or top <= lo + 3:
-        return period, rhythm, V
-    acf = sfft.irfft(V.real**2 + V.imag**2, n=nfft, axis=1)[:, : top + 1]
-    a0 = acf[:, :1]
+        return period, rhythm
+    # Autocorrelations of the vertical and of the horizontal plane (total power minus vertical
+    # power; the split is exact for the row's fixed gravity direction), each normalised, then
+    # averaged: the vertical marks steps on most people, the anterior-posterior axis on all.
+    f = np.fft.rfftfreq(nfft, d=1.0 / fs_hz)
+    hp = (1.0 - _lowpass_gain(f, params.acf_highpass_hz))[None, :]
+    Pv = (V.real**2 + V.imag**2) * hp
+    Ph = np.maximum((F.real**2 + F.imag**2).sum(axis=1) * hp - Pv, 0.0)
+    acf = sfft.irfft(np.stack([Pv, Ph], axis=1), n=nfft, axis=2)[:, :, : top + 1]  # (R, 2, lags)
+    a0 = acf[:, :, :1]
     scale = L / (L - np.arange(top + 1, dtype=float))
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(a0 > 1e-12, acf / np.where(a0 > 1e-12, a0, 1.0) * scale[None, :], 0.0)
+        rr2 = np.where(a0 > 1e-9, acf / np.where(a0 > 1e-9, a0, 1.0) * scale, 0.0)
+    # The mean of the two is the main estimate; where it finds no period (e.g. a slow walk
+    # whose horizontal plane is dominated by sway at stride frequency), their maximum is used.
+    p_mean, r_mean, ok_mean = _period_from_acf(0.5 * (rr2[:, 0] + rr2[:, 1]), lo, hi, top, fs_hz, params)
+    p_max, r_max, ok_max = _period_from_acf(np.maximum(rr2[:, 0], rr2[:, 1]), lo, hi, top, fs_hz, params)
+    use_max = ~ok_mean & ok_max
+    ok = ok_mean | ok_max
+    period = np.where(ok, np.where(use_max, p_max, p_mean), period)
+    rhythm = np.where(ok, np.clip(np.where(use_max, r_max, r_mean), 0.0, 1.0), 0.0)
+    return period, rhythm
+
+
+def _period_from_acf(r: np.ndarray, lo: int, hi: int, top: int, fs_hz: float,
+                     params: AnalysisParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step period (s), its autocorrelation and validity per row from normalised ACFs ``r``.
+
+    The step is the FIRST autocorrelation peak that reaches ``half_lag_ratio`` of the best one
+    (the best is often a stride, or several steps, when left and right steps differ); its period
+    is refined as the best lag divided by the whole number of steps it spans.
+    """
+    R = r.shape[0]
     seg = r[:, lo:top]
     pk = np.zeros(seg.shape, dtype=bool)
     pk[:, 1:-1] = (seg[:, 1:-1] >= seg[:, :-2]) & (seg[:, 1:-1] > seg[:, 2:])
@@ -120,23 +152,16 @@ def estimate_period_rows(v: np.ndarray, *, fs_hz: float, params: AnalysisParams)
     best_r = masked[rows, best]
     ok = np.isfinite(best_r)
     T = best + lo
-    # The step is the FIRST autocorrelation peak that reaches half_lag_ratio of the best one
-    # (the best is often a stride, or several steps, when left and right steps differ); its
-    # period is refined as the best lag divided by the whole number of steps it spans.
     strong = pk & (seg >= params.half_lag_ratio * best_r[:, None]) & (seg > 0.15)
     first = np.argmax(strong, axis=1) + lo
     Ti = np.clip(T, 1, top - 1)
-    d = _parabolic(r[rows, Ti - 1], r[rows, Ti], r[rows, Ti + 1])
-    Tb = Ti + d
+    Tb = Ti + _parabolic(r[rows, Ti - 1], r[rows, Ti], r[rows, Ti + 1])
     Fi = np.clip(first, 1, top - 1)
     Tf = Fi + _parabolic(r[rows, Fi - 1], r[rows, Fi], r[rows, Fi + 1])
     m = np.maximum(np.round(Tb / Tf), 1.0)
     per = np.where(np.abs(Tb / m - Tf) <= 0.15 * Tf, Tb / m, Tf) / fs_hz
-    rr = r[rows, Fi]
-    ok &= first <= hi  # a stride-length lag without its half is not a step period
-    period = np.where(ok, per, period)
-    rhythm = np.where(ok, np.clip(rr, 0.0, 1.0), 0.0)
-    return period, rhythm, V
+    ok &= strong.any(axis=1) & (first <= hi)  # a stride-length lag alone is not a step period
+    return per, r[rows, Fi], ok
 
 
 def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -> RowDetections:
@@ -157,9 +182,11 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -
         of each row's own region.
     """
     R, L, _ = acc_m_s2.shape
-    g_hat, g_norm, v = gravity_vertical_rows(acc_m_s2)
-    period, rhythm, V = estimate_period_rows(v, fs_hz=fs_hz, params=params)
+    g_hat, g_norm, v, a = gravity_vertical_rows(acc_m_s2, with_axes=True)
     nfft = sfft.next_fast_len(2 * L, real=True)
+    F = sfft.rfft(a - a.mean(axis=2, keepdims=True), n=nfft, axis=2)  # (R, 3, nf)
+    V = np.einsum("rkf,rk->rf", F, g_hat)  # spectrum of the vertical (mean removed)
+    period, rhythm = estimate_period_rows(F, V, L, fs_hz=fs_hz, params=params)
     f = np.fft.rfftfreq(nfft, d=1.0 / fs_hz)
     f_step = 1.0 / period[:, None]
     gain = _lowpass_gain(f[None, :], params.lowpass_factor * f_step)
