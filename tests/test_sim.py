@@ -243,3 +243,39 @@ def test_bad_programmes(text, message):
 def test_bad_parameters(kw, message):
     with pytest.raises(GaitError, match=message):
         simulate("stand:3", **{"fs_hz": 100.0, **kw})
+
+
+_seg = st.one_of(
+    st.builds(lambda d, g: Segment("stand", d, gestures=g), st.floats(0.5, 8), st.booleans()),
+    st.builds(lambda k, d, b, c: Segment(k, d, "backward" if b else "forward", cadence_spm=c),
+              st.sampled_from(["walk", "run"]), st.floats(0.3, 12), st.booleans(), st.floats(50, 230)),
+    st.builds(lambda d, l, deg: Segment("turn", d, "left" if l else "right", turn_deg=deg),
+              st.floats(1, 4), st.booleans(), st.floats(10, 360)),
+)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(_seg, min_size=1, max_size=5), st.sampled_from([25.0, 60.0, 100.0, 333.0]),
+       st.integers(0, 2**32))
+def test_any_programme_gives_valid_labels_and_finite_signals(segs, fs, seed):
+    total = sum(s.duration_s for s in segs)
+    if total * fs < 2:
+        return
+    sim = simulate(segs, fs_hz=fs, seed=seed)
+    lab, rec = sim.labels, sim.recording
+    lab.validate()
+    assert rec.n_samples == lab.n_samples == round(total * fs)
+    assert np.isfinite(rec.acc_m_s2).all() and np.isfinite(rec.gyro_rad_s).all()
+    assert len(lab.segments) == len(segs)
+    ics = np.array(lab.initial_contacts_s)
+    for s, ls in zip(segs, lab.segments):
+        inside = ics[(ics >= ls.start_s) & (ics < ls.end_s)]
+        if s.kind == "stand":
+            assert len(inside) == 0
+        elif len(inside) > 3:
+            # the step clock moves 40 % of the way to a new cadence per step, so only check range
+            cad = 60.0 / np.diff(inside)
+            assert (cad > 35).all() and (cad < 270).all()
+    # plausible magnitudes: never more than 8 g of specific force, gyro below 15 rad/s
+    assert np.linalg.norm(rec.acc_m_s2, axis=1).max() < 8 * G0_M_S2
+    assert np.abs(rec.gyro_rad_s).max() < 15
