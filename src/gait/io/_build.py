@@ -355,11 +355,15 @@ def build_recording(raw: RawData, opts: Options) -> Recording:
                           path=label)
 
     acc = onto_grid(ca.t, ca.x, t0, fs, n)
+    if acc is not ca.x:  # resampled: let the raw values go before the gyro is resampled
+        ca.x = raw.acc.xyz = None
     gaps = find_gaps(ca.t, t0, t1)
     n_filled = count_filled(ca.t, fs, t0)
     gyro = None
     if cg is not None:
         gyro = onto_grid(cg.t, cg.x, t0, fs, n)
+        if gyro is not cg.x:
+            cg.x = raw.gyro.xyz = None
         gaps += find_gaps(cg.t, t0, t1)
     gaps = merge_intervals(gaps)
     valid = gap_mask(n, t0, fs, gaps) if gaps else np.ones(n, dtype=bool)
