@@ -102,6 +102,18 @@ def test_direction_segments_and_unknown():
     assert o["steps"]["unknown"] == 200
 
 
+def test_cadence_by_activity_and_direction():
+    g = tables.by_activity_direction(known_result())
+    assert set(g) == {("run", "forward"), ("run", "backward")}
+    assert g[("run", "forward")]["steps"] == 100
+    assert g[("run", "forward")]["cadence_spm"] == pytest.approx(120.0)
+    assert g[("run", "backward")]["cadence_spm"] == pytest.approx(BWD_CAD)
+    assert g[("run", "backward")]["time_s"] == pytest.approx(44.55)
+    r = known_result()
+    r.bouts[1].activity = "walk"
+    assert set(tables.by_activity_direction(r)) == {("run", "forward"), ("walk", "backward")}
+
+
 def test_effort_estimate_states_factor_source_and_caveat():
     e = tables.effort_estimate(known_result())
     assert e["factor"] == 1.3
@@ -330,6 +342,10 @@ def test_html_is_self_contained_and_tables_match(written):
     assert "mixed_run.csv" in text and "Test sensor" in text and "2026-11-24 10:00:00 UTC" in text
     assert "x=forward,y=left,z=up" in text  # mount from the recording
     assert p.tables["history"][2][2].endswith("(this run)")
+    by = p.tables["cadence-by"]
+    assert by[0] == ["", "Forward", "Backward"]
+    assert by[1][0] == "Run" and by[1][1].startswith("120 steps/min") and "100 steps" in by[1][1]
+    assert by[1][2].startswith("133 steps/min")
 
 
 def test_html_escapes_names_and_device():

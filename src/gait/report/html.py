@@ -409,6 +409,31 @@ def _effort(result: GaitResult, o: dict[str, Any]) -> str:
             f"{esc(e['caveat'])}</p>")
 
 
+def _cadence_by(result: GaitResult) -> str:
+    """Cadence, steps and time per activity (rows) and direction (columns)."""
+    g = tables.by_activity_direction(result)
+    if not g:
+        return ""
+    dirs = [d for d in ("forward", "backward", "unknown") if any(k[1] == d for k in g)]
+    acts = [a for a in ("run", "walk", "other") if any(k[0] == a for k in g)]
+    head = "".join(f"<th>{_tag(d)}</th>" for d in dirs)
+    rows = []
+    for a in acts:
+        cells = []
+        for d in dirs:
+            v = g.get((a, d))
+            if v is None:
+                cells.append("<td>\u2014</td>")
+                continue
+            cells.append(f"<td><b>{esc(fmt_num(v['cadence_spm']))}</b> "
+                         f"<span class='note'>steps/min \u00b7 {v['steps']} steps \u00b7 "
+                         f"{esc(fmt_duration(v['time_s']))}</span></td>")
+        rows.append(f"<tr><td class='l'>{esc(str(a).capitalize())}</td>{''.join(cells)}</tr>")
+    return ("<h3 style='margin-top:12px'>Mean cadence by activity and direction</h3>"
+            f"<table id='cadence-by'><thead><tr><th class='l'></th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
 def _quality(result: GaitResult) -> str:
     rows = "".join(
         f"<tr><td class='lvl'><span class='dot {esc(level)}'></span></td><td class='l'>{esc(k)}</td>"
@@ -487,7 +512,8 @@ def render_html(result: GaitResult, figures: dict[str, RenderedFigure], *,
     if fig("direction_timeline"):
         parts.append(f"<section class='panel' id='timeline-section'><h2>Direction timeline</h2>{_img(fig('direction_timeline'))}</section>")
     left = (f"<section class='panel' id='distribution-section'><h2>Cadence distribution</h2>"
-            f"{_img(fig('cadence_distribution')) if fig('cadence_distribution') else ''}</section>")
+            f"{_img(fig('cadence_distribution')) if fig('cadence_distribution') else ''}"
+            f"{_cadence_by(result)}</section>")
     right = f"<section class='panel' id='effort-section'><h2>Effort by direction</h2>{_effort(result, o)}</section>"
     parts.append(f"<div class='cols'>{left}{right}</div>")
     parts.append("<section class='panel' id='splits-section'><h2>Per-minute splits</h2>"

@@ -301,6 +301,27 @@ def bout_rows(result: GaitResult) -> list[dict[str, Any]]:
     return rows
 
 
+def by_activity_direction(result: GaitResult) -> dict[tuple[str, str], dict[str, Any]]:
+    """Steps, time and cadence per ``(activity, direction)``, for steps inside bouts.
+
+    A step takes its bout's activity; time is from :func:`time_by`; cadence is the mean of the
+    steps' per-step cadences. Only combinations with steps or time are returned.
+    """
+    act = {b.id: b.activity for b in result.bouts}
+    groups: dict[tuple[str, str], list[float]] = {}
+    for s in result.steps:
+        if s.bout in act:
+            d = s.direction if s.direction in DIRS else "unknown"
+            groups.setdefault((act[s.bout], d), []).append(s.cadence_spm)
+    t = time_by(result)
+    out = {}
+    for key in sorted(set(groups) | {k for k, v in t.items() if v > 0}):
+        c = groups.get(key, [])
+        out[key] = {"steps": len(c), "time_s": t.get(key, 0.0),
+                    "cadence_spm": mean_cadence(np.array(c, dtype=np.float64))}
+    return out
+
+
 def effort_estimate(result: GaitResult) -> dict[str, Any]:
     """Relative effort per direction, with its source and caveat.
 
