@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from gait.errors import GaitError  # noqa: E402
-from gait.evaluation_direction import DET_COLS, SCORED, DirectionScore, score_direction  # noqa: E402
+from gait.evaluation_direction import (DET_COLS, SCORED, DirectionScore, score_bouts,  # noqa: E402
+                                      score_direction)
 from gait.frames import parse_mount  # noqa: E402
 from gait.io import read_recording  # noqa: E402
 from gait.pipeline import analyze  # noqa: E402
@@ -119,6 +120,8 @@ def direction_report(dirs: list[Path], *, modes=("known", "free"), steps: str = 
                 t_det = [s.t_s for s in res.steps]
                 d_det = [s.direction for s in res.steps]
             sc = score_direction(lab, t_det, d_det, name=lab.get("name", csv.stem))
+            if steps != "reference":
+                sc.bouts = score_bouts(lab, res.bouts, name=lab.get("name", csv.stem))
             totals[mode] = totals.get(mode, DirectionScore()) + sc
             g = f"{lab.get('group', '?')}"
             by_group[mode][g] = by_group[mode][g] + sc
@@ -126,6 +129,9 @@ def direction_report(dirs: list[Path], *, modes=("known", "free"), steps: str = 
             for s in sc.segments:
                 if s[4] != s[1]:
                     misses.append(f"{mode}: {s[0]} {s[1]} {s[2]:.1f}-{s[3]:.1f} s -> {s[4]}")
+            for b in sc.bouts:
+                if b[3] != b[4]:
+                    misses.append(f"{mode}: {b[0]} bout {b[1]:.1f}-{b[2]:.1f} s labelled {b[3]} -> {b[4]}")
             for t in sc.transitions:
                 if t[3] is None or t[3] > 2:
                     misses.append(f"{mode}: {t[0]} change to {t[2]} at {t[1]:.1f} s: delay {t[3]} steps")
@@ -167,6 +173,7 @@ class DirectionScorer:
     def __call__(self, labels: dict, result) -> dict:
         sc = score_direction(labels, [s.t_s for s in result.steps],
                              [s.direction for s in result.steps], name=labels.get("name"))
+        sc.bouts = score_bouts(labels, result.bouts, name=labels.get("name"))
         return {self.key: sc, "mode": result.info.get("direction_mode", "?")}
 
     def table(self, rows: list[dict]) -> str:
@@ -183,8 +190,8 @@ def direction_tables(totals: dict[str, DirectionScore], out=print) -> None:
     """The summary and confusion tables of :func:`direction_report`."""
     out("\n### direction\n")
     out("| mode | labelled s | seconds right | segments >= 2 s | segments >= 5 s "
-        "| transitions within 2 steps | delays (steps) |")
-    out("|---|---:|---:|---:|---:|---:|---|")
+        "| detected bouts right | transitions within 2 steps | delays (steps) |")
+    out("|---|---:|---:|---:|---:|---:|---:|---|")
     for mode, sc in totals.items():
         r2, n2 = sc.segment_accuracy(2.0)
         r5, n5 = sc.segment_accuracy(5.0)
@@ -193,8 +200,9 @@ def direction_tables(totals: dict[str, DirectionScore], out=print) -> None:
         hist = {k: sum(1 for d in delays if d == k) for k in sorted({d for d in delays if d is not None})}
         if any(d is None for d in delays):
             hist["never"] = sum(1 for d in delays if d is None)
+        rb, nb = sc.bout_accuracy()
         out(f"| {mode} | {sc.labelled_s:.1f} | {100 * sc.accuracy:.2f} % | {r2}/{n2} "
-            f"| {r5}/{n5} | {tr}/{tn} | {hist} |")
+            f"| {r5}/{n5} | {rb}/{nb} | {tr}/{tn} | {hist} |")
     for mode, sc in totals.items():
         out(f"\nConfusion ({mode}), seconds:\n")
         out("| label \\ detected | " + " | ".join(DET_COLS) + " |")

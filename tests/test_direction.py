@@ -255,3 +255,15 @@ def test_pipeline_reports_a_reversed_mount_and_per_direction_summary(fwd_walk):
     ok = analyze(rec, mount=BODY)
     assert "mount_check" not in ok.info and ok.info["direction"]["mount_check"]["status"] == "ok"
     assert res.to_dict()["steps"][5]["direction"] == "forward"
+
+
+def test_detected_bouts_scored_against_label_majority():
+    from types import SimpleNamespace as B
+
+    from gait.evaluation_direction import score_bouts
+
+    lab = _labels([(0, 4, "still"), (4, 7, "forward"), (7, 10, "backward")])
+    rows = score_bouts(lab, [B(start_s=4.2, end_s=6.9, direction="forward"),
+                             B(start_s=6.0, end_s=9.9, direction="forward"),
+                             B(start_s=0.5, end_s=3.5, direction="forward")])
+    assert [(r[3], r[4]) for r in rows] == [("forward", "forward"), ("backward", "forward")]

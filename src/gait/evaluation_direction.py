@@ -83,6 +83,9 @@ class DirectionScore:
     segments: list[tuple[str, str, float, float, str]] = field(default_factory=list)
     #: (name, change time s, new label, delay in steps or None when never found).
     transitions: list[tuple[str, float, str, int | None]] = field(default_factory=list)
+    #: (name, start_s, end_s, majority label, detected bout direction) per detected bout whose
+    #: labelled time is mostly forward/backward (see :func:`score_bouts`).
+    bouts: list[tuple[str, float, float, str, str]] = field(default_factory=list)
 
     def __add__(self, other: "DirectionScore") -> "DirectionScore":
         out = DirectionScore()
@@ -91,6 +94,7 @@ class DirectionScore:
                 out.confusion_s[r][c] = self.confusion_s[r][c] + other.confusion_s[r][c]
         out.segments = self.segments + other.segments
         out.transitions = self.transitions + other.transitions
+        out.bouts = self.bouts + other.bouts
         return out
 
     @property
@@ -116,6 +120,10 @@ class DirectionScore:
         ok = sum(1 for t in self.transitions if t[3] is not None and t[3] <= max_steps)
         return ok, len(self.transitions)
 
+    def bout_accuracy(self) -> tuple[int, int]:
+        """(right, total) detected bouts whose direction equals their labelled majority."""
+        return sum(1 for b in self.bouts if b[3] == b[4]), len(self.bouts)
+
     def to_dict(self) -> dict[str, Any]:
         r2, n2 = self.segment_accuracy(2.0)
         r5, n5 = self.segment_accuracy(5.0)
@@ -127,6 +135,7 @@ class DirectionScore:
             "segments_ge_2s": [r2, n2],
             "segments_ge_5s": [r5, n5],
             "transitions_within_2_steps": [tr, tn],
+            "detected_bouts_right": list(self.bout_accuracy()),
             "transition_delays": [t[3] for t in self.transitions],
         }
 
@@ -158,6 +167,27 @@ def score_direction(labels: dict[str, Any], steps_s: Sequence[float], directions
             sc.segments.append((name, s["direction"], float(s["start_s"]), float(s["end_s"]), maj))
     sc.transitions = _transitions(labels, steps_s, directions, name)
     return sc
+
+
+def score_bouts(labels: dict[str, Any], bouts: Iterable[Any], *, name: str | None = None,
+                min_share: float = 0.5) -> list[tuple[str, float, float, str, str]]:
+    """Per detected bout (objects with ``start_s``, ``end_s``, ``direction``): the labelled
+    majority direction over the bout, for bouts whose labelled time is at least ``min_share``
+    forward + backward. Add the rows to ``DirectionScore.bouts``."""
+    if hasattr(labels, "to_dict"):
+        labels = labels.to_dict()
+    name = name or str(labels.get("name", "?"))
+    out = []
+    for b in bouts:
+        a, e = float(b.start_s), float(b.end_s)
+        tot = {d: 0.0 for d in SCORED}
+        for sg in labels["segments"]:
+            if sg["direction"] in tot:
+                tot[sg["direction"]] += max(0.0, min(e, sg["end_s"]) - max(a, sg["start_s"]))
+        if e > a and sum(tot.values()) >= min_share * (e - a):
+            maj = max(tot, key=tot.get)
+            out.append((name, a, e, maj, str(b.direction)))
+    return out
 
 
 def _transitions(labels: dict[str, Any], steps_s: Sequence[float], directions: Sequence[str],
