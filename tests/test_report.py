@@ -10,13 +10,15 @@ from html.parser import HTMLParser
 import matplotlib
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from gait.report import html as rhtml
 from gait.report import plots, tables
 from gait.report.style import ACTIVITY_COLORS, DIRECTION_COLORS
-from gait.types import GaitResult
+from gait.types import Bout, GaitResult, Step
 
 from test_report_fixtures import BWD_DT, empty_result, known_result
 
@@ -393,3 +395,51 @@ def test_index_page_links_and_escapes(tmp_path):
     assert "href='a/report.html'" in page and "&lt;b&gt;bad&lt;/b&gt;.csv" in page
     rows = _parse(page).tables["index"]
     assert rows[1][0] == "a.csv" and rows[1][3] == "200" and rows[1][6] == "50 %"
+
+
+# ----------------------------------------------------------------------------- invariants
+
+@st.composite
+def _results(draw):
+    """Random bouts of steps with random directions, intervals 0.25-1.5 s, gaps between bouts."""
+    t = draw(st.floats(0.0, 30.0))
+    steps, bouts = [], []
+    for b in range(draw(st.integers(0, 4))):
+        n = draw(st.integers(1, 40))
+        dts = draw(st.lists(st.floats(0.25, 1.5), min_size=n - 1, max_size=n - 1))
+        dirs = draw(st.lists(st.sampled_from(["forward", "backward", "unknown"]), min_size=n, max_size=n))
+        ts = [t]
+        for dt in dts:
+            ts.append(ts[-1] + dt)
+        for i, (ti, d) in enumerate(zip(ts, dirs)):
+            steps.append(Step(t_s=ti, index=int(ti * 100), direction=d,
+                              cadence_spm=float("nan") if i == 0 else 60.0 / dts[i - 1], bout=b))
+        bouts.append(Bout(id=b, start_s=ts[0], end_s=ts[-1] + 0.5, activity="run", direction=dirs[0],
+                          n_steps=n, cadence_spm=120.0))
+        t = ts[-1] + 0.5 + draw(st.floats(1.0, 90.0))
+    rec = {"duration_s": t + draw(st.floats(0.0, 100.0))}
+    return GaitResult(steps=steps, bouts=bouts, summary={}, info={}, recording=rec)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_results())
+def test_splits_and_segments_account_for_every_step(r):
+    splits = tables.minute_splits(r)
+    assert sum(s.n_steps for s in splits) == len(r.steps)
+    assert all(s.forward + s.backward + s.unknown == s.n_steps for s in splits)
+    assert all(s.start_s < s.end_s or s.n_steps == 0 for s in splits)
+    cads = [s.cadence_spm for s in r.steps if math.isfinite(s.cadence_spm)]
+    for s in splits:
+        if math.isfinite(s.cadence_spm):
+            assert min(cads) - 1e-9 <= s.cadence_spm <= max(cads) + 1e-9
+    segs = tables.direction_segments(r)
+    for b in r.bouts:
+        mine = sorted((g for g in segs if g.bout == b.id), key=lambda g: g.start_s)
+        # segments tile the bout exactly, in order, without overlap
+        assert mine[0].start_s == b.start_s and mine[-1].end_s == b.end_s
+        assert all(a.end_s == c.start_s for a, c in zip(mine, mine[1:]))
+        assert all(a.direction != c.direction for a, c in zip(mine, mine[1:]))
+    o = tables.overview(r)
+    assert sum(o["steps"].values()) == len(r.steps)
+    if o["backward_share"] is not None:
+        assert 0.0 <= o["backward_share"] <= 1.0
