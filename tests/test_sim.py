@@ -130,7 +130,10 @@ def test_turn_integrates_to_the_requested_angle():
     sim = simulate("stand:2,walk:5,turn:3:left:180,walk:5,stand:2", fs_hz=100.0, seed=1, **QUIET)
     gz = sim.recording.gyro_rad_s[:, 2]  # body mount: z up
     assert gz.sum() / 100.0 == pytest.approx(math.pi, rel=0.05)
-    assert "turning" in [s.direction for s in sim.labels.segments]
+    assert [s.direction for s in sim.labels.segments] == ["still", "forward", "turning", "forward", "still"]
+    gentle = simulate("walk:5,turn:10:right:90,walk:5", fs_hz=50.0, seed=1, **QUIET)
+    assert [s.direction for s in gentle.labels.segments] == ["forward"] * 3  # 9 deg/s is not turning
+    assert gentle.recording.gyro_rad_s[:, 2].sum() / 50.0 == pytest.approx(-math.pi / 2, rel=0.05)
 
 
 def test_backward_is_not_forward_with_a_sign_flipped():

@@ -518,7 +518,10 @@ def simulate(
         if seg.kind == "stand":
             d, act = "still", "stand"
         elif seg.kind == "turn":
-            d, act = "turning", seg.gait
+            # the labelled data's convention: "turning" is a yaw rate of 45 deg/s or more;
+            # a gentler curve is forward walking (or running)
+            d = "turning" if abs(seg.turn_deg) / seg.duration_s >= 45.0 else "forward"
+            act = seg.gait
         else:
             d, act = seg.direction, seg.kind
         label_segs.append(LabelSegment(a, b, d, act))
