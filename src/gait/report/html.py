@@ -37,8 +37,9 @@ FIGURES: dict[str, tuple[str, str]] = {
                              "Histogram of step cadence per direction"),
     "minute_splits": ("Steps in each minute by direction (bars) and the minute's cadence (line).",
                       "Per-minute steps and cadence"),
-    "history_trend": ("This run against earlier runs in the history: mean cadence (line) and "
-                      "share of backward steps (bars).", "Cadence and backward share across runs"),
+    "history_trend": ("This run (circled) among the runs in the history, oldest first: mean "
+                      "cadence (line) and share of backward steps (bars).",
+                      "Cadence and backward share across runs"),
 }
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
@@ -468,7 +469,7 @@ def _history(runs: Sequence[dict[str, Any]] | None, current_key: str | None,
                 "<th class='l'>File</th><th>Active</th><th>Steps</th><th>Cadence (steps/min)</th>"
                 "<th>Backward share</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
                 + (f"<p class='note'>Showing the last 10 of {n} runs.</p>" if n > 10 else ""))
-    return f"<section class='panel' id='history-section'><h2>Compared with earlier runs</h2>{body}</section>"
+    return f"<section class='panel' id='history-section'><h2>Compared with other runs</h2>{body}</section>"
 
 
 def render_html(result: GaitResult, figures: dict[str, RenderedFigure], *,
