@@ -248,6 +248,11 @@ def test_bad_parameters(kw, message):
         simulate("stand:3", **{"fs_hz": 100.0, **kw})
 
 
+def test_too_long_a_programme_is_refused_before_any_work():
+    with pytest.raises(GaitError, match="at most 6 h per call"):
+        simulate("walk:40000", fs_hz=100.0)
+
+
 _seg = st.one_of(
     st.builds(lambda d, g: Segment("stand", d, gestures=g), st.floats(0.5, 8), st.booleans()),
     st.builds(lambda k, d, b, c: Segment(k, d, "backward" if b else "forward", cadence_spm=c),

@@ -21,6 +21,8 @@ SIM_MODEL = "gait.sim/1"
 DEVICE = "gait.sim"
 #: Default absolute start (fixed, so that files regenerate byte for byte).
 DEFAULT_START = datetime(2026, 6, 1, 8, 0, 0, tzinfo=timezone.utc)
+#: Longest programme one call simulates (about 0.45 GB of memory per hour).
+MAX_TOTAL_S = 6 * 3600.0
 #: Sensor distance from the pelvis centre (towards the hip), m.
 HIP_OFFSET_M = 0.15
 #: Backward walking: sagittal accelerations relative to forward walking at the same cadence
@@ -335,6 +337,9 @@ def simulate(
     durations = np.array([s.duration_s for s in segs], dtype=float)
     bounds = np.concatenate([[0.0], np.cumsum(durations)])
     total_s = float(bounds[-1])
+    if total_s > MAX_TOTAL_S:
+        raise GaitError(f"programme lasts {total_s / 3600:.1f} h; simulate at most "
+                        f"{MAX_TOTAL_S / 3600:g} h per call (memory) and join pieces for longer")
     n_out = int(round(total_s * fs_hz))
     if n_out < 2:
         raise GaitError("programme is too short for one sample")
