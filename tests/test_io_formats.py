@@ -31,6 +31,7 @@ CASES = [
     ("sensorlogger/total/TotalAcceleration.csv", "sensorlogger", "y", True, "utc", "m/s^2", "rad/s"),
     ("sensorlogger/total/Gyroscope.csv", "sensorlogger", "y", True, "utc", "m/s^2", "rad/s"),
     ("sensorlogger/split.zip", "sensorlogger", "y", True, "utc", "m/s^2", "rad/s"),
+    ("sensorlogger/ios", "sensorlogger", "y", True, "utc", "g", "rad/s"),
     ("phyphox/acceleration_with_g", "phyphox", "z", False, "utc", "m/s^2", None),
     ("phyphox/acceleration_with_g/Raw Data.csv", "phyphox", "z", False, "utc", "m/s^2", None),
     ("phyphox/multi_semicolon.zip", "phyphox", "z", True, "utc", "m/s^2", "rad/s"),
@@ -105,6 +106,13 @@ def test_sensorlogger_gyro_rate_differs_and_goes_on_acc_grid():
     assert rec.fs_hz == 100.0
     assert any("59 Hz" in n for n in rec.info.notes)
     assert rec.gyro_rad_s.shape == rec.acc_m_s2.shape
+
+
+def test_sensorlogger_ios_sign_is_flipped_to_gravity_up():
+    rec = read_recording(FIX / "sensorlogger" / "ios")
+    assert rec.acc_m_s2[:, 1].mean() == pytest.approx(mf.G0, abs=0.01)  # +9.81 on y (up)
+    assert any("iOS export" in n for n in rec.info.notes)
+    assert rec.info.extra["platform"] == "ios"
 
 
 def test_sensorlogger_device_from_metadata():

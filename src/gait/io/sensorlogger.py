@@ -105,6 +105,15 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
         else:
             raise InputError("missing sensor files: no TotalAcceleration.csv or Accelerometer.csv",
                              path=src.label)
+        meta_name = folder.find("Metadata.csv")
+        meta = _read_metadata(folder, meta_name) if meta_name is not None else {}
+        platform = (meta.get("platform") or "").strip().lower()
+        standardised = (meta.get("standardisation") or "").strip().lower() in ("true", "1", "yes")
+        if platform == "ios" and not standardised:
+            # CoreMotion's sign: gravity reads -9.81 on the axis pointing up. Sensor Logger's
+            # maintainer: negate all three axes to get the Android (+9.81 up) convention.
+            acc = -acc
+            notes.append("iOS export: acceleration negated to the +9.81-up (Android) convention")
         base = t_ns[0]
         ta = parse_time(pd.Series([base]), unit="ns", label=acc_label)
         t = (t_ns - base).astype(np.float64) * 1e-9
@@ -119,9 +128,13 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
             gyro=gyro, origin_time=ta.origin_time, acc_kind=acc_kind, acc_unit_default="m/s^2",
             notes=notes,
         )
-        meta = folder.find("Metadata.csv")
-        if meta is not None:
-            _read_metadata(folder, meta, raw)
+        dev = meta.get("device name") or meta.get("devicename") or meta.get("device")
+        if dev:
+            raw.device = dev + (f" ({meta['platform']})" if meta.get("platform") else "")
+        for k_in, k_out in (("platform", "platform"), ("appversion", "app_version"),
+                            ("standardisation", "standardisation")):
+            if meta.get(k_in):
+                raw.extra[k_out] = meta[k_in]
         raw.extra["files"] = [PurePosixPath(n).name for n in (total or lin, grav if total is None else None, gyr)
                               if n]
         return raw
@@ -130,21 +143,13 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
             folder.close()
 
 
-def _read_metadata(src: Source, name: str, raw: RawData) -> None:
+def _read_metadata(src: Source, name: str) -> dict[str, str]:
+    """First row of Metadata.csv as {lower-case column: value} (empty when unreadable)."""
     try:
         with src.open(name) as f:
             df = pd.read_csv(f, dtype=str, keep_default_na=False)
     except Exception:  # noqa: BLE001 - metadata are optional
-        raw.notes.append("Metadata.csv could not be read")
-        return
+        return {}
     if len(df) == 0:
-        return
-    row = {str(k).strip().lower(): str(v).strip() for k, v in df.iloc[0].items()}
-    dev = row.get("device name") or row.get("devicename") or row.get("device")
-    platform = row.get("platform")
-    if dev:
-        raw.device = dev + (f" ({platform})" if platform else "")
-    if platform:
-        raw.extra["platform"] = platform
-    if row.get("appversion"):
-        raw.extra["app_version"] = row["appversion"]
+        return {}
+    return {str(k).strip().lower(): str(v).strip() for k, v in df.iloc[0].items()}
