@@ -310,34 +310,40 @@ class DirectionEstimator:
         X = np.zeros((m, L, 6))
         ups = np.zeros((m, 3))
         n_s = np.zeros(m, dtype=np.intp)
-        a_ph = np.zeros(m)
-        b_ph = np.zeros(m)
         raw_acc = np.zeros(m, dtype=bool)
         has_g = np.zeros(m, dtype=bool)
-        for j in np.flatnonzero(has_win).tolist():
+        t0w = np.array([nan if w is None else w.t0_s for w in wins])
+        fsw = np.array([nan if w is None else w.fs_hz for w in wins])
+        with np.errstate(invalid="ignore"):
+            i0a = np.ceil((w0 - t0w) * fsw - 1e-9)
+            i1a = np.floor((w0 + T - t0w) * fsw - 1e-9) + 1.0
+            cand = has_win & (i0a >= 0) & (i1a - i0a >= 8) & (i1a - i0a <= L)
+        i0l = np.where(cand, i0a, 0).astype(np.intp).tolist()
+        i1l = np.where(cand, i1a, 0).astype(np.intp).tolist()
+        for j in np.flatnonzero(cand).tolist():
             w = wins[j]
-            fs = w.fs_hz
-            i0 = math.ceil((w0[j] - w.t0_s) * fs - 1e-9)
-            i1 = math.floor((w0[j] + T[j] - w.t0_s) * fs - 1e-9) + 1
-            raw = getattr(w, "acc_m_s2", None)
-            n_w = len(raw) if raw is not None else len(w.vertical_m_s2)
-            n = i1 - i0
-            if i0 < 0 or i1 > n_w or n < 8 or n > L:
-                continue
-            up = w.g_hat
+            i0, i1 = i0l[j], i1l[j]
+            raw = w.acc_m_s2 if hasattr(w, "acc_m_s2") else None
             if raw is not None:
-                X[j, :n, :3] = raw[i0:i1]
+                if i1 > len(raw):
+                    continue
+                X[j, :i1 - i0, :3] = raw[i0:i1]
                 raw_acc[j] = True
             else:
-                X[j, :n, :3] = w.horizontal_m_s2[i0:i1] + np.multiply.outer(w.vertical_m_s2[i0:i1], up)
+                v = w.vertical_m_s2
+                if i1 > len(v):
+                    continue
+                X[j, :i1 - i0, :3] = w.horizontal_m_s2[i0:i1] + np.multiply.outer(v[i0:i1], w.g_hat)
             g = w.gyro_rad_s
             if g is not None:
-                X[j, :n, 3:] = g[i0:i1]
+                X[j, :i1 - i0, 3:] = g[i0:i1]
                 has_g[j] = True
-            ups[j] = up
-            n_s[j] = n
-            a_ph[j] = 2.0 * math.pi * (w.t0_s + i0 / fs - w0[j]) / T[j]
-            b_ph[j] = 2.0 * math.pi / (fs * T[j])
+            ups[j] = w.g_hat
+            n_s[j] = i1 - i0
+        i0f = np.asarray(i0l, dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a_ph = np.where(n_s > 0, 2.0 * np.pi * (t0w + i0f / fsw - w0) / T, 0.0)
+            b_ph = np.where(n_s > 0, 2.0 * np.pi / (fsw * T), 0.0)
         valid = n_s > 0
         f = None
         if valid.any():
