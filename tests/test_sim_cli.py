@@ -112,7 +112,17 @@ def test_sample_data_regenerates_identically(tmp_path, sample_data):
     for name in made:
         committed = sample_data / name
         assert committed.exists(), f"sample_data/{name} is missing: run scripts/make_sample_data.py"
-        assert _normalise((tmp_path / name).read_text()) == _normalise(committed.read_text()), name
+        new, old = _normalise((tmp_path / name).read_text()), _normalise(committed.read_text())
+        if name.endswith(".json") or new == old:
+            assert new == old, f"{name} differs: run scripts/make_sample_data.py and commit"
+            continue
+        # another numpy/scipy build may round a last digit differently: same header, same
+        # numbers to the written precision
+        new_lines, old_lines = new.splitlines(), old.splitlines()
+        assert new_lines[:3] == old_lines[:3], f"{name}: header differs"
+        a = np.loadtxt(new_lines[3:], delimiter=",")
+        b = np.loadtxt(old_lines[3:], delimiter=",")
+        assert a.shape == b.shape and np.allclose(a, b, rtol=0, atol=3e-6), name
 
 
 def test_benchmark_dataset_layout(tmp_path):
