@@ -168,3 +168,15 @@ def test_unit_overrides_win_over_header():
     assert rec.info.units_source["gyro"].startswith("override")
     rec = read_recording(FIX / "generic" / "semicolon_ms_g.csv", acc_unit="g")
     assert rec.info.units_source["acc"].startswith("override")
+
+
+def test_zip_or_folder_around_one_recording(tmp_path):
+    import zipfile
+
+    src = FIX / "generic" / "iso_datetime.csv"
+    z = tmp_path / "one.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(src, "inner/iso_datetime.csv")
+    a, b = read_recording(src), read_recording(z)
+    assert b.info.format == "generic" and b.start_time == a.start_time
+    assert np.array_equal(a.acc_m_s2, b.acc_m_s2)
