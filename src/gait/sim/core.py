@@ -15,7 +15,7 @@ from ..frames import MOUNT_PRESETS, parse_mount, random_rotation
 from ..labels import LabelSegment, Labels
 from ..types import G0_M_S2, Recording, RecordingInfo
 from . import model
-from .programme import PRESETS, Segment, parse_programme, programme_spec, step_length_m
+from .programme import PRESETS, Segment, parse_programme, programme_spec
 
 SIM_MODEL = "gait.sim/1"
 DEVICE = "gait.sim"
