@@ -1,6 +1,6 @@
 """A labeled benchmark folder of simulated hip IMU recordings, laid out like ../shared/data.
 
-    python scripts/make_sim_dataset.py OUT_DIR [--n 40] [--seed 0] [--variants rotated,fs50,fs200,noisy,acc_g]
+    python scripts/make_sim_dataset.py OUT_DIR [--n 40] [--seed 0] [--variants rotated,fs50,fs200,noisy,acc_g,no_impacts]
 
 Writes ``OUT_DIR/dev/sim/<name>.csv`` + ``<name>.labels.json`` (gait-recording/1 and
 gait-labels/1; body-frame mount x=forward,y=left,z=up, 100 Hz, low noise) and the same
@@ -11,7 +11,8 @@ recordings again under ``OUT_DIR/dev_variants/<variant>/sim/``:
 * ``fs50`` / ``fs200``: simulated at 50 / 200 Hz (same seed, so the same steps);
 * ``noisy``: 0.05 g white noise and +-0.05 g bias on acc, 0.01 rad/s noise and +-0.02 rad/s
   bias on the gyro (as the dev data's ``noisy``);
-* ``acc_g``: acceleration written in g.
+* ``acc_g``: acceleration written in g;
+* ``no_impacts``: without landing transients (smooth pelvis motion, like motion capture).
 
 Recordings cycle through: forward / backward walking and running at varied cadences and
 speeds, sessions that alternate forward and backward every 20-60 s (walking and running),
@@ -36,7 +37,7 @@ from gait.sim import Segment, programme_spec, simulate, write_simulation  # noqa
 
 KINDS = ("walk", "walk-back", "run", "run-back", "session-walk", "session-run", "session-mixed",
          "stand", "walk-slow", "run-fast", "walk-turn")
-VARIANTS = ("rotated", "fs50", "fs200", "noisy", "acc_g")
+VARIANTS = ("rotated", "fs50", "fs200", "noisy", "acc_g", "no_impacts")
 
 
 def recipe(kind: str, rng: np.random.Generator) -> list[Segment]:
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                 jobs.append((f"dev_variants/{v}/sim", dict(fs_hz=100.0, noise="high"), v))
             elif v == "acc_g":
                 jobs.append((f"dev_variants/{v}/sim", dict(fs_hz=100.0, noise="low", acc_unit="g"), v))
+            elif v == "no_impacts":
+                jobs.append((f"dev_variants/{v}/sim", dict(fs_hz=100.0, noise="low", impacts=0.0), v))
         for folder, kw, variant in jobs:
             sim = simulate(segs, name=name, **common, **kw)
             lab = sim.labels
@@ -124,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                                "description": {"rotated": "random 3-D rotation of the sensor frame: v_new = R @ v_old",
                                                "fs50": "simulated at 50 Hz", "fs200": "simulated at 200 Hz",
                                                "noisy": "noise 'high': 0.05 g white noise, +-0.05 g bias",
-                                               "acc_g": "acceleration in g"}[variant]}
+                                               "acc_g": "acceleration in g",
+                                               "no_impacts": "no landing transients (like motion capture)"}[variant]}
                 if variant == "rotated":
                     lab.variant["R"] = sim.params["rotation"]["R"]
                     lab.variant["original_sensor_frame"] = {"x": "forward", "y": "left", "z": "up"}
