@@ -170,7 +170,7 @@ def test_unit_overrides_win_over_header():
     assert rec.info.units_source["acc"].startswith("override")
 
 
-def test_zip_or_folder_around_one_recording(tmp_path):
+def test_zip_around_one_recording(tmp_path):
     import zipfile
 
     src = FIX / "generic" / "iso_datetime.csv"

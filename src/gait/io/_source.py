@@ -51,9 +51,9 @@ class Source:
             if self.path.stat().st_size == 0:
                 raise InputError("the file is empty", path=path)
         self._names: list[str] | None = None
-        if self.kind in ("zip", "dir"):
+        if self.kind == "zip":
             files = self.data_files()
-            if len(files) == 1:  # a zip/folder around one recording file: read that file
+            if len(files) == 1:  # a zip around one recording file: read that file
                 self.main = files[0]
 
     # ------------------------------------------------------------------ listing
