@@ -83,7 +83,7 @@ class ReplaySource:
 
 
 def virtual_ble_source(signal: Recording, *, speed: float = 1.0, protocol: str = "gaitsense",
-                       faults: Any = None, loop_signal: bool = True, name: str = "GaitSense-Virtual",
+                       faults: Any = None, loop_signal: bool = True, name: str | None = None,
                        gyro: bool = True, **source_kw: Any) -> tuple[Any, Any]:
     """A :class:`gait.ble.transport.BleSource` wired to a bumble virtual sensor playing ``signal``.
 
@@ -101,6 +101,7 @@ def virtual_ble_source(signal: Recording, *, speed: float = 1.0, protocol: str =
     use_gyro = gyro and protocol == "gaitsense"
     fw = VirtualFirmware(signal.acc_m_s2, gyro_rad_s=signal.gyro_rad_s if use_gyro else None,
                          fs_hz=signal.fs_hz, loop=loop_signal)
+    name = name or ("GaitSense-Virtual" if protocol == "gaitsense" else "Polar Sense Virtual")
     sensor = VirtualSensor(radio, fw, name=name, speed=speed, protocol=protocol, faults=faults)
     scanner, client = bumble_backend(radio)
     src = BleSource(None, sensor=protocol, fs_hz=signal.fs_hz, gyro=gyro and signal.has_gyro,
