@@ -139,6 +139,8 @@ class StreamAnalyzer:
         self._gap_factor = p.bout_max_gap_factor
         self._gap_cap = p.bout_max_gap_s
         self._det_max_gap = p.bout_max_gap_s
+        #: Extra timing correction for backward steps (after the direction stage), s.
+        self._lag_back = p.ic_lag_backward_s - p.ic_lag_s
         self._steps: list[Step] = []
         self._bout_list: list[Bout] = []
         self._recent_t: list[float] = []
@@ -432,6 +434,9 @@ class StreamAnalyzer:
 
     def _to_bouts(self, s: Step) -> list:
         feat = self._feat.pop(s.index, None) or StepFeatures(float("nan"), float("nan"), float("nan"))
+        if s.direction == "backward" and self._lag_back:
+            s.t_s -= self._lag_back
+            s.index = int(round((s.t_s - self._t0) * self.fs_hz))
         return self._collect(self._bouts.push(s, feat))
 
     def _collect(self, events: list) -> list:

@@ -34,9 +34,11 @@ class AnalysisParams:
     lowpass_factor: float = 1.6
     highpass_factor: float = 0.45
     #: Smallest accepted peak of the band-limited vertical acceleration, m/s^2.
-    min_peak_m_s2: float = 0.5
+    min_peak_m_s2: float = 0.3
     #: A peak must reach this fraction of the frame's largest band-limited peak.
-    rel_peak: float = 0.3
+    rel_peak: float = 0.2
+    #: Frames whose autocorrelation at the step period is below this give no steps.
+    min_rhythm: float = 0.0
     #: Peaks closer than this fraction of the step period compete (the higher one wins).
     min_interval_frac: float = 0.6
     #: Vertical jerk (for the initial-contact time) is band-limited at this frequency, Hz.
@@ -45,8 +47,12 @@ class AnalysisParams:
     ic_search_frac: float = 0.35
     #: ... and up to this many step periods after it.
     ic_search_after_frac: float = 0.1
-    #: Initial contact = time of the jerk maximum - ic_lag_s.
-    ic_lag_s: float = 0.0
+    #: Initial contact = time of the jerk maximum - ic_lag_s (steps of unknown or forward
+    #: direction) or - ic_lag_backward_s (steps the direction stage calls backward). Learnt as
+    #: the median timing error on the dev data: forward on mocap_bn2, backward on mocap_bn1;
+    #: checked on the other folders (docs/benchmarks.md).
+    ic_lag_s: float = 0.016
+    ic_lag_backward_s: float = 0.032
     #: Step frequency used when the frame shows no clear rhythm, Hz.
     default_step_hz: float = 1.8
     #: Bouts: at least this many steps, consecutive steps closer than
@@ -55,7 +61,7 @@ class AnalysisParams:
     bout_max_gap_factor: float = 2.5
     bout_max_gap_s: float = 2.0
     #: Steps of runs shorter than this many steps are dropped as non-gait (1 keeps every step).
-    min_run_steps: int = 3
+    min_run_steps: int = 4
     #: Running: cadence at least this and vertical acceleration down to -run_min_vertical_g * g.
     run_min_cadence_spm: float = 135.0
     run_min_vertical_g: float = 0.6

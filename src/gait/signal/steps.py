@@ -198,6 +198,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -
     pk[:, 1:-1] = (s[:, 1:-1] >= s[:, :-2]) & (s[:, 1:-1] > s[:, 2:])
     thr = np.maximum(params.min_peak_m_s2, params.rel_peak * s.max(axis=1, keepdims=True))
     pk &= s >= thr
+    pk &= (rhythm >= params.min_rhythm)[:, None]  # no steps without a rhythm (gestures, noise)
     rr, ii = np.nonzero(pk)
     empty = np.zeros(0)
     if rr.size == 0:
