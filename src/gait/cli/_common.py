@@ -27,7 +27,7 @@ def add_read_options(parser: argparse.ArgumentParser, *, format_option: str = "-
         *output*, like ``gait info``, pass ``--input-format``). Stored as ``args.input_format``.
     """
     g = parser.add_argument_group("reading the recording")
-    g.add_argument(format_option, dest="input_format", default=None, choices=INPUT_FORMATS,
+    g.add_argument(format_option, dest="input_format", default=None,
                    metavar="FMT",
                    help=f"input format, one of {', '.join(INPUT_FORMATS)} (default: detect)")
     g.add_argument("--acc-unit", default=None, metavar="UNIT",
