@@ -178,6 +178,16 @@ def test_backward_landing_is_softer():
     assert peaks["backward"] < 0.5 * peaks["forward"]
 
 
+def test_reversal_with_or_without_a_stop():
+    prog = "stand:2,walk:20:forward:110,walk:20:backward:110,stand:2"
+    gaps = {}
+    for p in (0.0, 1.0):
+        ics = np.array(simulate(prog, fs_hz=50.0, seed=1, stop_at_reversal=p).labels.initial_contacts_s)
+        around = ics[(ics > 19) & (ics < 25)]
+        gaps[p] = np.diff(around).max()
+    assert gaps[0.0] < 0.7 < 1.0 < gaps[1.0]  # on the move: no gap; full stop: a pause
+
+
 def test_backward_cadence_default_is_higher_at_equal_speed():
     f = Segment("walk", 10, "forward", speed_m_s=1.0).resolved()[0]
     b = Segment("walk", 10, "backward", speed_m_s=1.0).resolved()[0]

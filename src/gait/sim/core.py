@@ -166,7 +166,8 @@ class _Steps:
 
 
 def _schedule(segs: list[Segment], bounds: np.ndarray, rng: np.random.Generator,
-              variability: float, asymmetry: float) -> _Steps:
+              variability: float, asymmetry: float, stop_rng: np.random.Generator,
+              stop_at_reversal: float) -> _Steps:
     rows: list[tuple] = []
     foot = int(rng.integers(0, 2))
     chain = False
@@ -180,6 +181,11 @@ def _schedule(segs: list[Segment], bounds: np.ndarray, rng: np.random.Generator,
             continue
         cad_target, speed = seg.resolved()
         next_moving = i + 1 < len(segs) and segs[i + 1].moving
+        # reversing direction: come to a full stop first (with this probability), or turn the
+        # gait around on the move (slowing for a step either side)
+        if next_moving and segs[i + 1].backward != seg.backward \
+                and stop_rng.random() < stop_at_reversal:
+            next_moving = False
         if not chain:
             cad_prev = cad_target * 0.94
             next_ic = t0 + max(0.2, 0.9 * 60.0 / cad_target)
@@ -257,6 +263,7 @@ def simulate(
     impacts: float = 1.0,
     misalignment_deg: float = 3.0,
     intensity: float = 1.0,
+    stop_at_reversal: float = 0.5,
 ) -> Simulation:
     """Simulate a hip-worn IMU for a programme of standing, walking, running and turning.
 
@@ -300,6 +307,9 @@ def simulate(
     intensity : float
         Gait style: scales the sagittal (vertical and anterior-posterior) accelerations of
         walking and the pelvic rotations (0.5 = a smooth glide, 1.5 = bouncy), 0.3-3.
+    stop_at_reversal : float
+        Probability that a change between forward and backward comes to a full stop (the steps
+        ramp down and up again) rather than turning the gait around on the move.
 
     Returns
     -------
@@ -319,7 +329,7 @@ def simulate(
         raise GaitError("acc unit must be 'g' or 'm/s^2'")
     for nm, val, hi in (("variability", variability, 0.2), ("asymmetry", asymmetry, 0.2),
                         ("impacts", impacts, 5.0), ("misalignment_deg", misalignment_deg, 30.0),
-                        ("intensity", intensity, 3.0)):
+                        ("intensity", intensity, 3.0), ("stop_at_reversal", stop_at_reversal, 1.0)):
         if not (isinstance(val, (int, float)) and math.isfinite(val) and 0 <= val <= hi):
             raise GaitError(f"{nm} must be between 0 and {hi}, got {val!r}")
     m = parse_mount(mount)
@@ -329,7 +339,7 @@ def simulate(
         raise GaitError(f"seed must be a non-negative integer, got {seed!r}")
     seed = int(seed)
     # independent streams, so that e.g. a random rotation leaves the motion unchanged
-    ss_motion, ss_rot, ss_sensor = np.random.SeedSequence(seed).spawn(3)
+    ss_motion, ss_rot, ss_sensor, ss_stop = np.random.SeedSequence(seed).spawn(4)
     rng = np.random.default_rng(ss_motion)
     R_rot, rot_spec = _resolve_rotation(rotation, np.random.default_rng(ss_rot))
     noise_p = _resolve_noise(noise)
@@ -348,7 +358,8 @@ def simulate(
     n = n_out * factor
     t = np.arange(n) / fs_int
 
-    st = _schedule(segs, bounds, rng, variability, asymmetry)
+    st = _schedule(segs, bounds, rng, variability, asymmetry, np.random.default_rng(ss_stop),
+                   stop_at_reversal)
 
     # ---------------- per-sample step phase and parameters
     a_lin = np.zeros((n, 3))
@@ -567,6 +578,7 @@ def simulate(
         "asymmetry": asymmetry,
         "impacts": impacts,
         "intensity": intensity,
+        "stop_at_reversal": stop_at_reversal,
         "hip_offset_m": HIP_OFFSET_M,
         "start_time": start.isoformat(),
         "gestures": gestures,
