@@ -36,6 +36,13 @@ def test_info_table(capsys):
         assert word in out, word
 
 
+def test_info_shows_header_extras_and_events(capsys):
+    assert main(["info", str(FIX / "gait" / "recording.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "GaitSense A1" in out and "x=forward,y=left,z=up" in out
+    assert "1 marker" in out and "2026-11-24T10:00:00+00:00" in out
+
+
 def test_info_read_options_pass_through(capsys):
     p = FIX / "generic" / "semicolon_ms_g.csv"
     assert main(["info", str(p), "--json", "--acc-unit", "g", "--fs", "50",

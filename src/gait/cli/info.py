@@ -75,6 +75,18 @@ def _print_table(s: dict) -> None:
     else:
         rows.append(("gaps", "none"))
     rows.append(("repaired", f"{s['n_repaired']} samples ({100 * s['repaired_fraction']:.2f} %)"))
+    extra = s.get("extra", {})
+    events = extra.get("events")
+    if events:
+        kinds: dict[str, int] = {}
+        for e in events:
+            kinds[str(e.get("kind"))] = kinds.get(str(e.get("kind")), 0) + 1
+        rows.append(("events", ", ".join(f"{n} {k}" for k, n in kinds.items())))
+    header = {k: v for k, v in (extra.get("header") or {}).items()
+              if k not in ("clock", "acc_kind", "writer")}
+    for k, v in header.items():  # e.g. the simulator's parameters
+        text = v if isinstance(v, str) else json.dumps(v, default=str)
+        rows.append((f"header.{k}", text if len(text) <= 300 else text[:297] + "..."))
     for i, n in enumerate(s["notes"]):
         rows.append(("note" if i == 0 else "", n))
     try:
