@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import FormatNotRecognised, GaitError, InputError
 from ..types import Recording

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 import numpy as np
-import pandas as pd
 
 from ..errors import InputError
 from ._common import (RawData, Stream, _decimal_comma, read_numeric, sniff_separator,
@@ -182,4 +181,3 @@ def _read_meta(src: Source, raw: RawData) -> None:
                 raw.device = name
         except (ValueError, IndexError):
             pass
-    _ = pd  # pandas is used through read_numeric

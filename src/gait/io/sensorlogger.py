@@ -27,10 +27,6 @@ def _is_sl_header(line: str) -> bool:
     return len(f) >= 5 and f[0] == "time" and f[1] == "seconds_elapsed" and {"x", "y", "z"} <= set(f)
 
 
-def _with_folder(src: Source) -> Source:
-    return src
-
-
 def sniff(src: Source) -> bool:
     if src.main is not None:
         lines = src.head_lines(src.main, 2)
