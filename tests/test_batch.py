@@ -153,7 +153,12 @@ def test_real_path_matches_the_library_and_writes_everything(recordings, tmp_pat
         assert row["duration_s"] == pytest.approx(expected.recording["duration_s"], abs=1e-3)
         fdir = out / row["result_dir"]
         doc = json.loads((fdir / "result.json").read_text())
-        assert doc["schema"] == "gait-result/1"
+        want = json.loads(json.dumps(expected.to_dict()))
+        # the chunked reader notes how it decided the rate ("first chunk"): all else is equal
+        for rec_doc in (doc["recording"], want["recording"]):
+            rec_doc["units_source"].pop("fs", None)
+        assert doc == want
+        assert (fdir / "steps.csv").read_text() == expected.steps_frame().to_csv(index=False)
         assert [s["t_s"] for s in doc["steps"]] == [round(s.t_s, 4) for s in expected.steps]
         assert len(pd.read_csv(fdir / "steps.csv")) == row["n_steps"]
         man = json.loads((fdir / "manifest.json").read_text())
@@ -289,3 +294,21 @@ def test_progress_bar_reports_files_and_hours(tmp_path):
                 progress=True, console=con)
     text = buf.getvalue()
     assert "2/2 files" in text and "0.03 h of data" in text  # 2 x 60 s
+
+
+def test_streamed_writers_equal_the_plain_ones(tmp_path):
+    from gait.types import Bout, GaitResult, Step
+
+    steps = [Step(t_s=0.5 * i, index=50 * i, direction=("forward", "backward")[i % 2],
+                  cadence_spm=float("nan") if i == 0 else 120.0, bout=0) for i in range(7)]
+    res = GaitResult(steps=steps, bouts=[Bout(0, 0.0, 3.0, "walk", "forward", 7, 120.0)],
+                     summary={"n_steps": 7}, info={"version": "x"}, recording={"fs_hz": 100.0})
+    B.write_result_json(tmp_path / "r.json", res)
+    assert json.loads((tmp_path / "r.json").read_text()) == json.loads(json.dumps(res.to_dict()))
+    B.write_steps_csv(tmp_path / "s.csv", res, rows_per_write=3)
+    assert (tmp_path / "s.csv").read_text() == res.steps_frame().to_csv(index=False)
+    empty = GaitResult(steps=[], bouts=[], summary={}, info={})
+    B.write_steps_csv(tmp_path / "e.csv", empty)
+    assert (tmp_path / "e.csv").read_text() == empty.steps_frame().to_csv(index=False)
+    B.write_result_json(tmp_path / "e.json", empty)
+    assert json.loads((tmp_path / "e.json").read_text()) == empty.to_dict()
