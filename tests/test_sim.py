@@ -281,6 +281,13 @@ def test_any_programme_gives_valid_labels_and_finite_signals(segs, fs, seed):
         return
     sim = simulate(segs, fs_hz=fs, seed=seed)
     lab, rec = sim.labels, sim.recording
+    # the step clock is in time order (phases and envelopes rely on it)
+    from gait.sim.core import _schedule
+
+    bounds = np.concatenate([[0.0], np.cumsum([s.duration_s for s in segs])])
+    sch = _schedule(segs, bounds, np.random.default_rng(seed), 0.02, 0.03,
+                    np.random.default_rng(seed + 1), 0.5)
+    assert np.all(np.diff(sch.t) > 0) and np.all(np.diff(sch.t + sch.T / 2) > 0)
     lab.validate()
     assert rec.n_samples == lab.n_samples == round(total * fs)
     assert np.isfinite(rec.acc_m_s2).all() and np.isfinite(rec.gyro_rad_s).all()

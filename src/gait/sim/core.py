@@ -225,7 +225,13 @@ def _schedule(segs: list[Segment], bounds: np.ndarray, rng: np.random.Generator,
                 amps[j - 1] *= 0.6
                 amps[j] *= 0.6
         first, last = bout[0], bout[-1]
-        rows.append((first[0] - first[1], first[1], 1 - first[2], *first[3:7], 0.0, False, first[8]))
+        before = (first[0] - first[1], first[1], 1 - first[2], *first[3:7], 0.0, False, first[8])
+        if rows and rows[-1][0] + 1.5 * rows[-1][1] > before[0]:
+            # the pause since the previous bout is shorter than the fade-out and fade-in steps:
+            # join the bouts (their zero-amplitude steps would overlap and break the time order)
+            rows.pop()
+        else:
+            rows.append(before)
         rows += [(*r[:7], a, True, r[8]) for r, a in zip(bout, amps)]
         rows.append((last[0] + last[1], last[1], 1 - last[2], *last[3:7], 0.0, False, last[8]))
     if not rows:
