@@ -101,3 +101,14 @@ def test_no_time_column_needs_fs(tmp_path):
         read_recording(p)
     rec = read_recording(p, fs_hz=100)
     assert rec.n_samples == 400 and rec.fs_hz == 100.0
+
+
+def test_latin1_header_with_degree_sign(tmp_path):
+    p = tmp_path / "latin.csv"
+    rows = [f"{k / 100:.2f},{np.sin(k / 10):.3f},0,9.81,0.5,0,0.2" for k in range(400)]
+    p.write_bytes("time,ax,ay,az,gx (°/s),gy (°/s),gz (°/s)\n".encode("latin-1")
+                  + ("\n".join(rows) + "\n").encode())
+    rec = read_recording(p)
+    assert rec.info.units["gyro"] == "deg/s"
+    assert rec.info.units_source["gyro"].startswith("header")
+    assert rec.gyro_rad_s[0, 0] == pytest.approx(np.deg2rad(0.5))

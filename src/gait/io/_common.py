@@ -284,7 +284,7 @@ def read_numeric(
         sep=sep, header=None, names=names, skiprows=skiprows,
         usecols=[f"c{i}" for i in usecols], dtype={f"c{i}": np.float64 for i in float_cols},
         engine="c", decimal=decimal, comment=comment, skip_blank_lines=True, index_col=False,
-        na_values=NA_VALUES, keep_default_na=False, skipinitialspace=True,
+        na_values=NA_VALUES, keep_default_na=False, skipinitialspace=True, encoding_errors="replace",
     )
     try:
         with src.open(name) as f:
@@ -335,7 +335,7 @@ def iter_float_chunks(
         sep=sep, header=None, names=names, skiprows=skiprows,
         usecols=[f"c{i}" for i in usecols], dtype={f"c{i}": np.float64 for i in usecols},
         engine="c", decimal=decimal, comment=comment, skip_blank_lines=True, index_col=False,
-        na_values=NA_VALUES, keep_default_na=False, skipinitialspace=True,
+        na_values=NA_VALUES, keep_default_na=False, skipinitialspace=True, encoding_errors="replace",
     )
     cols = [f"c{i}" for i in usecols]
     f = src.open(name)

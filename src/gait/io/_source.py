@@ -130,7 +130,12 @@ class Source:
     def head_lines(self, name: str, n_lines: int = 40) -> list[str]:
         """The first lines of a member as text (BOM stripped, undecodable bytes replaced)."""
         raw = self.head_bytes(name)
-        text = raw.decode("utf-8-sig", errors="replace")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            # a character cut at the end of the sample is fine; anything else: Latin-1 (°/s)
+            text = raw.decode("utf-8-sig", errors="replace") if exc.start >= len(raw) - 4 \
+                else raw.decode("latin-1")
         lines = text.splitlines()
         if len(raw) == HEAD_BYTES and lines:  # last line may be cut
             lines = lines[:-1]
