@@ -8,7 +8,8 @@ date-times) are read whole and then sliced.
 
 Differences from the whole-file reader, by construction: out-of-order stamps are sorted within
 a chunk only (a stamp earlier than the previous chunk's last is dropped and counted as
-repaired), and the "too many NaN rows" check is not made (NaN rows just become holes/gaps).
+repaired), and the "too many NaN rows" / "too many out-of-order stamps" checks look at the
+first chunk only (later NaN rows just become holes or gaps).
 """
 
 from __future__ import annotations
