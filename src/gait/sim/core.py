@@ -227,9 +227,14 @@ def _schedule(segs: list[Segment], bounds: np.ndarray, rng: np.random.Generator,
         first, last = bout[0], bout[-1]
         before = (first[0] - first[1], first[1], 1 - first[2], *first[3:7], 0.0, False, first[8])
         if rows and rows[-1][0] + 1.5 * rows[-1][1] > before[0]:
-            # the pause since the previous bout is shorter than the fade-out and fade-in steps:
-            # join the bouts (their zero-amplitude steps would overlap and break the time order)
-            rows.pop()
+            # the pause since the previous bout is shorter than the fade-out and fade-in steps
+            # (they would overlap and break the time order): squeeze both into the pause, or
+            # join the bouts when there is next to no pause
+            after = rows.pop()
+            gap = first[0] - after[0]
+            if gap >= 0.1:
+                rows.append((after[0], gap / 2, *after[2:]))
+                rows.append((after[0] + gap / 2, gap / 2, *before[2:]))
         else:
             rows.append(before)
         rows += [(*r[:7], a, True, r[8]) for r, a in zip(bout, amps)]
