@@ -346,7 +346,7 @@ def test_html_is_self_contained_and_tables_match(written):
     assert p.tables["history"][2][2].endswith("(this run)")
     by = p.tables["cadence-by"]
     assert by[0] == ["", "Forward", "Backward"]
-    assert by[1][0] == "Run" and by[1][1].startswith("120 steps/min") and "100 steps" in by[1][1]
+    assert by[1][0] == "Run" and by[1][1].startswith("120 steps/min") and "100 steps \u00b7 0:50" in by[1][1]
     assert by[1][2].startswith("133 steps/min")
 
 

@@ -35,6 +35,8 @@ def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("browser") / "out"
     r = known_result(path="/data/<img src=x onerror=alert(3)>.csv",
                      device=f'{EVIL}"><img src=x onerror=alert(2)>')
+    for s in r.steps[150:153]:  # all three directions appear in every table and figure
+        s.direction = "unknown"
     runs = [{"key": "a", "start_time": "2026-11-20T08:00:00+00:00", "mean_cadence_spm": 120.0,
              "backward_share": 0.1, "path": f"/x/{EVIL}"},
             {"key": "b", "start_time": "2026-11-24T10:00:00+00:00", "mean_cadence_spm": 126.7,
@@ -65,7 +67,9 @@ def test_report_loads_cleanly_offline_and_renders_every_figure(browser, report):
     meta = page.evaluate("document.getElementById('meta').innerText")
     assert EVIL in meta and "onerror=alert(2)" in meta
     assert page.evaluate("document.querySelectorAll('img[onerror]').length") == 0
-    # the layout is what we built: all seven summary cards in one row at 1200 px
+    # the layout is what we built: nothing wider than the window, the seven summary cards in
+    # one row at 1200 px
+    assert page.evaluate("document.documentElement.scrollWidth") == 1200
     tops = page.evaluate("[...document.querySelectorAll('#cards .card')].map(c => c.getBoundingClientRect().top)")
     assert len(tops) == 7 and len(set(tops)) == 1
     png = page.screenshot(full_page=True)
@@ -127,3 +131,4 @@ def test_cli_report_of_a_hostile_recording(browser, tmp_path):
     assert EVIL in page.evaluate("document.getElementById('meta').innerText")
     imgs = page.evaluate("[...document.images].map(i => i.naturalWidth)")
     assert len(imgs) >= 3 and all(w > 0 for w in imgs)
+    assert page.evaluate("document.documentElement.scrollWidth") == 1200  # no overflow

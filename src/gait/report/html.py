@@ -76,13 +76,14 @@ section.panel{background:var(--card);border:1px solid var(--line);border-radius:
 figure{margin:0}
 figure img{display:block;width:100%%;height:auto}
 figcaption{font-size:13px;color:var(--muted);margin-top:4px}
-.cols{display:grid;grid-template-columns:1fr 1fr;gap:14px}
+.cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:14px}
 .cols>section.panel{margin:0}
 @media (max-width:820px){.cols{grid-template-columns:1fr}}
 table{border-collapse:collapse;width:100%%;font-size:13.5px;font-variant-numeric:tabular-nums}
 th,td{padding:5px 8px;border-bottom:1px solid #eaeef2;text-align:right;white-space:nowrap}
 th{color:var(--muted);font-weight:600;font-size:12.5px;border-bottom:1px solid var(--line)}
 td.l,th.l{text-align:left}
+#cadence-by td{white-space:normal;vertical-align:top;line-height:1.35}
 .scroll{overflow-x:auto;max-height:560px;overflow-y:auto}
 .scroll thead th{position:sticky;top:0;background:var(--card)}
 .tag{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff;line-height:18px}
@@ -426,8 +427,10 @@ def _cadence_by(result: GaitResult) -> str:
             if v is None:
                 cells.append("<td>\u2014</td>")
                 continue
+            n = v["steps"]
             cells.append(f"<td><b>{esc(fmt_num(v['cadence_spm']))}</b> "
-                         f"<span class='note'>steps/min \u00b7 {v['steps']} steps \u00b7 "
+                         f"<span class='note'>steps/min</span><br><span class='note'>"
+                         f"{n} step{'' if n == 1 else 's'} \u00b7 "
                          f"{esc(fmt_duration(v['time_s']))}</span></td>")
         rows.append(f"<tr><td class='l'>{esc(str(a).capitalize())}</td>{''.join(cells)}</tr>")
     return ("<h3 style='margin-top:12px'>Mean cadence by activity and direction</h3>"
