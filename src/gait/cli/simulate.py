@@ -70,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
         if start.tzinfo is None:
             start = start.replace(tzinfo=timezone.utc)
     mount = args.mount or f"gaitsense-{args.side}-hip"
+    total_s = sum(s.duration_s for s in segs)
+    if total_s > 1800:  # long: say what is happening (about 5 s per simulated hour, and writing)
+        import sys
+
+        print(f"simulating {total_s / 3600:.2f} h at {args.fs:g} Hz ...", file=sys.stderr, flush=True)
     sim = simulate(segs, fs_hz=args.fs, seed=args.seed, side=args.side, mount=mount,
                    rotation=args.rotation, noise=args.noise, gyro=not args.no_gyro,
                    acc_unit="g" if args.acc_unit == "g" else "m/s^2", start_time=start,
