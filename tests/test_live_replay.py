@@ -128,7 +128,7 @@ def test_cli_live_virtual_and_scan_virtual(tmp_path, capsys):
     pytest.importorskip("bumble")
     out = tmp_path / "v.csv"
     assert main(["live", "--virtual", "--speed", "20", "--duration", "2.5", "--no-view", "--no-report",
-                 "-o", str(out)]) == 0
+                 "--programme", "stand:3,walk:60:backward:105", "-o", str(out)]) == 0
     err = capsys.readouterr().err
     assert "recording:" in err and "analysis of the recording" in err
     from gait.io import read_recording
@@ -163,3 +163,28 @@ def test_short_holes_are_filled_for_the_analyzer_only_like_the_reader_does():
     assert [b.valid.all() for b in f.feed(blk(105, 5))] == [True]
     assert f.n_filled == 19
     assert f.feed(blk(110, 3, valid=False)) == [] and len(f.finish()) == 1
+
+
+def test_killed_live_run_leaves_a_readable_recording(tmp_path):
+    """kill -9 in the middle of `gait live --virtual`: the file is readable up to the last flush."""
+    pytest.importorskip("bumble")
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "killed.csv"
+    p = subprocess.Popen([sys.executable, "-m", "gait", "live", "--virtual", "--speed", "5", "--no-view",
+                          "--no-report", "--programme", "walk:60:forward:110", "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        t0 = time.monotonic()
+        while not (out.exists() and out.stat().st_size > 20_000) and time.monotonic() - t0 < 30:
+            time.sleep(0.2)
+        time.sleep(1.5)
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+    from gait.io import read_recording
+
+    rec = read_recording(out)
+    assert rec.n_samples > 500 and rec.has_gyro

@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--virtual", action="store_true",
                    help="use the built-in virtual sensor (bumble, in-process): no hardware needed")
     p.add_argument("--speed", type=float, default=1.0, help="virtual sensor: signal seconds per second (default 1)")
+    p.add_argument("--programme", default="alternating", metavar="SPEC",
+                   help="virtual sensor: what the simulated wearer does, a gait.sim preset or programme "
+                        "such as 'stand:5,walk:60:forward:110,run:30:backward:175' (default alternating)")
     p.add_argument("--faults", action="store_true",
                    help="virtual sensor: 5 %% packet loss, two disconnects and a firmware restart")
     p.add_argument("--duration", type=float, default=None, metavar="S",
@@ -37,11 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _virtual_signal(fs_hz: float):
+def _virtual_signal(fs_hz: float, programme: str = "alternating"):
     """The simulator's signal as the GaitSense sensor would see it worn on the right hip."""
     from ..sim import simulate
 
-    return simulate("alternating", fs_hz=fs_hz, seed=1, mount="gaitsense-right-hip").recording
+    return simulate(programme, fs_hz=fs_hz, seed=1, mount="gaitsense-right-hip").recording
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             from ..ble.virtual import Faults
             from ..live.sources import virtual_ble_source
 
-            signal_rec = _virtual_signal(fs)
+            signal_rec = _virtual_signal(fs, args.programme)
             faults = None
             if args.faults:
                 d = signal_rec.duration_s
