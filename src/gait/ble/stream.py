@@ -3,7 +3,8 @@
 Time comes from the sensor: a sample's place in the recording is its sample index (GaitSense)
 or its sensor timestamp (Polar), never the time a notification arrived. Missing samples stay
 missing: a lost packet or a disconnect becomes a block of NaN samples with ``valid`` False and a
-``lost_samples`` event (with its cause; the recorder adds its own ``gap`` event); a firmware restart (the index starts again at 0) is bridged with the host clock
+``lost_samples`` event (with its cause; the recorder adds its own ``gap`` event); a firmware
+restart (the index starts again at 0) is bridged with the host clock
 (:class:`gait.ble.clock.ClockFit`) and marked too.
 """
 

@@ -48,9 +48,10 @@ def _virtual_signal(fs_hz: float, programme: str = "alternating"):
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from ..errors import GaitError
     from ..live.run import main_async, run_session, summarize
-    from rich.console import Console
 
     fs = args.fs_hz or (100.0 if args.sensor == "gaitsense" else 200.0)
     if not fs > 0:

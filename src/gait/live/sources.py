@@ -90,11 +90,11 @@ def virtual_ble_source(signal: Recording, *, speed: float = 1.0, protocol: str =
     Returns ``(source, sensor)``; call ``await sensor.start()`` before streaming and
     ``await sensor.stop()`` after.
     """
+    import logging
+
     from ..ble.bumble_backend import VirtualRadio, bumble_backend
     from ..ble.transport import BleSource
     from ..ble.virtual import VirtualFirmware, VirtualSensor
-
-    import logging
 
     logging.getLogger("bumble").setLevel(logging.ERROR)  # the emulated controller is chatty
     radio = VirtualRadio()

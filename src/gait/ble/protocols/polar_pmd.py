@@ -286,7 +286,8 @@ class PmdDataFrame:
                 raise PacketError(RejectReason.UNSUPPORTED, f"raw frame type {ftype} for {MEASUREMENT_NAMES[mtype]}")
             step = ftype + 1
             if len(payload) == 0 or len(payload) % (3 * step):
-                raise PacketError(RejectReason.LENGTH_MISMATCH, f"raw payload of {len(payload)} bytes is not n x {3 * step}")
+                raise PacketError(RejectReason.LENGTH_MISMATCH,
+                                  f"raw payload of {len(payload)} bytes is not n x {3 * step}")
             samples = _read_ints(payload, step).reshape(-1, 3)
         return cls(mtype, ts, ftype, compressed, samples)
 
