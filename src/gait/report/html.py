@@ -84,6 +84,7 @@ th,td{padding:5px 8px;border-bottom:1px solid #eaeef2;text-align:right;white-spa
 th{color:var(--muted);font-weight:600;font-size:12.5px;border-bottom:1px solid var(--line)}
 td.l,th.l{text-align:left}
 #cadence-by td{white-space:normal;vertical-align:top;line-height:1.35}
+#effort td.l{white-space:normal}
 .scroll{overflow-x:auto;max-height:560px;overflow-y:auto}
 .scroll thead th{position:sticky;top:0;background:var(--card)}
 .tag{display:inline-block;padding:0 7px;border-radius:9px;font-size:12px;color:#fff;line-height:18px}
