@@ -102,3 +102,24 @@ def test_too_short_fails_before_the_first_block(tmp_path):
 def test_dev_jitter_drop_streams(shared_data):
     assert_same(shared_data / "dev_variants" / "jitter_drop" / "sessions" / "session_02.csv",
                 chunk_s=4.0, _chunk_rows=1000)
+
+
+def test_cut_last_line_and_gap_events_stream_like_the_whole_file(tmp_path):
+    from gait.io.gaitcsv import RecordingWriter
+
+    rng = np.random.default_rng(2)
+    n = 1500
+    t = np.arange(n) / 100.0
+    acc = np.column_stack([rng.normal(0, 1, n), rng.normal(0, 1, n), 9.81 + rng.normal(0, 1, n)])
+    valid = np.ones(n, bool)
+    valid[600:700] = False
+    p = tmp_path / "live.csv"
+    w = RecordingWriter.open(p, fs_hz=100.0, has_gyro=False)
+    w.append(t_s=t, acc_m_s2=acc, valid=valid)
+    w.flush()
+    with open(p, "a") as f:
+        f.write("15.000000,0.1")  # a crash mid-line
+    blocks, ctx = assert_same(p, chunk_s=2.0, _chunk_rows=333)
+    assert ctx.info.extra["events"] == [{"kind": "gap", "start_s": 5.99, "end_s": 7.0}]
+    assert any("cut off" in s for s in ctx.info.notes)
+    w.close()
