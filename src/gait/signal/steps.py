@@ -106,7 +106,7 @@ def estimate_period_rows(F: np.ndarray, V: np.ndarray, L: int, *, fs_hz: float,
     nfft = sfft.next_fast_len(2 * L, real=True)
     period = np.full(R, 1.0 / params.default_step_hz)
     rhythm = np.zeros(R)
-    lo = max(1, int(np.floor(fs_hz * 60.0 / params.max_cadence_spm)))
+    lo = max(1, int(np.floor(fs_hz * 60.0 / params.max_cadence_spm)) - 1)  # -1: a peak needs a left neighbour
     hi = int(np.ceil(fs_hz * 60.0 / params.min_cadence_spm))
     top = min(2 * hi + 2, L // 2)
     if R == 0 or top <= lo + 3:
