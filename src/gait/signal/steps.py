@@ -196,6 +196,9 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -
     # Local maxima (strict on the right so that a plateau gives one candidate).
     pk = np.zeros((R, L), dtype=bool)
     pk[:, 1:-1] = (s[:, 1:-1] >= s[:, :-2]) & (s[:, 1:-1] > s[:, 2:])
+    # Still rising at the end of the row: the hump of a step just before the end of the data
+    # (only rows cut by the end of a recording or a gap can own such a step).
+    pk[:, -1] = s[:, -1] > s[:, -2]
     thr = np.maximum(params.min_peak_m_s2, params.rel_peak * s.max(axis=1, keepdims=True))
     pk &= s >= thr
     pk &= (rhythm >= params.min_rhythm)[:, None]  # no steps without a rhythm (gestures, noise)
@@ -244,6 +247,12 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -
     kk = np.arange(rr.size)
     d = _parabolic(jn[kk, jb - 1], jn[kk, jb], jn[kk, jb + 1])
     ic_pos = start + jb + d - params.ic_lag_s * fs_hz
+    # A jerk maximum on the first samples of a row means the contact began before the data
+    # (start of a recording or after a gap): no reliable IC, no step.
+    first = (start + jb) <= 1
+    if first.any():
+        keep = ~first
+        rr, ii, hgt, peak_pos, per, ic_pos = rr[keep], ii[keep], hgt[keep], peak_pos[keep], per[keep], ic_pos[keep]
 
     # Lowest vertical acceleration in the 0.25 s before the IC (flight phase when running).
     wv = max(2, int(round(0.25 * fs_hz)))
