@@ -200,3 +200,29 @@ def test_no_sensor_is_a_device_error():
 
     with pytest.raises(DeviceError, match="no gaitsense sensor named 'GaitSense-XYZ' found"):
         asyncio.run(go())
+
+
+def test_a_sensor_that_never_comes_back_ends_the_run_normally(walk60, tmp_path):
+    # the sensor drops the link and stays away longer than the host keeps trying
+    faults = Faults(disconnect_at_s=(8.0,), down_s=1000.0)
+
+    async def go():
+        src, sensor = virtual_ble_source(walk60, speed=10.0, faults=faults, loop_signal=False,
+                                         reconnect_for_s=0.5)
+        src.scan_timeout_s = 0.2
+        src.connect_attempts = 1
+        src.backoff_s = 0.05
+        await sensor.start()
+        sess = LiveSession(src, output=tmp_path / "run.csv", mount="body")
+        try:
+            state = await asyncio.wait_for(sess.run(), 30)
+        finally:
+            await sensor.stop()
+        return sess, state
+
+    sess, state = asyncio.run(go())
+    kinds = [e["kind"] for e in sess.events]
+    assert kinds[-2:] == ["disconnected", "sensor_lost"] and state.finished
+    from gait.io import read_recording
+
+    assert read_recording(tmp_path / "run.csv").n_samples > 50

@@ -331,8 +331,14 @@ class BleSource:
                     if client is None:
                         break
                 except DeviceError:
-                    if first or time.monotonic() - t_lost > self.reconnect_for_s:
+                    if first:
                         raise
+                    if time.monotonic() - t_lost > self.reconnect_for_s:
+                        # the run so far is recorded: end it normally, saying why
+                        self._event("sensor_lost", device=self.device_name,
+                                    gave_up_after_s=round(time.monotonic() - t_lost, 1))
+                        log.warning("sensor not back after %.0f s: ending the run", self.reconnect_for_s)
+                        break
                     continue
                 self.n_connects += 1
                 try:
