@@ -49,7 +49,7 @@ def test_replay_paces_itself_at_the_requested_speed(walk30):
     t0 = time.perf_counter()
     asyncio.run(LiveSession(src).run())
     dt = time.perf_counter() - t0
-    assert 0.45 < dt < 3.0
+    assert 0.45 < dt < 6.0  # paced, not instantaneous (generous upper bound: shared machine)
     with pytest.raises(Exception):
         ReplaySource(short, speed=0.0)
 
