@@ -80,11 +80,18 @@ class DirectionParams:
     #: Accepted step intervals for a stride window, s.
     min_step_s: float = 0.2
     max_step_s: float = 1.0
+    #: Longest step period (the detector's estimate) accepted when the neighbours do not fit, s.
+    max_period_s: float = 1.25
+    #: Longest window used, s: a stride that does not fit in the analyzer's window (+-1 s)
+    #: is replaced by one step centred on the initial contact (no stride-frequency feature).
+    max_span_s: float = 2.0
     #: Smallest step-frequency amplitude of AP acceleration / pitch rate that counts.
     min_amp_m_s2: float = 0.05
     min_amp_rad_s: float = 0.005
     #: Features are computed from windows block-averaged down to at least this rate, Hz.
     feature_rate_hz: float = 40.0
+    #: Orientation-free: strides (decayed count) needed before the AP axis is used.
+    ap_min_strides: float = 1.0
     #: Forgetting factor (per step) of the orientation-free AP-axis covariance.
     ap_decay: float = 0.995
     #: Accumulated sign evidence that fixes the forward sign / flags a reversed mount.
@@ -183,10 +190,11 @@ class DirectionEstimator:
         self._p_last = 0.5
         # features are computed at about feature_rate_hz: windows are block-averaged by q
         self._q = max(1, int(self.fs_hz // self.p.feature_rate_hz))
-        self._L = (int(math.ceil(2.0 * self.p.max_step_s * self.fs_hz)) + 3 + self._q - 1) // self._q * self._q
+        self._L = (int(math.ceil(self.p.max_span_s * self.fs_hz)) + 3 + self._q - 1) // self._q * self._q
         self._ar = np.arange(self._L // self._q, dtype=float)
         # session state
         self._C = np.zeros((3, 3))
+        self._C_n = 0.0
         self._ap_ref: np.ndarray | None = None  # sensor-frame AP axis estimate (sign-tracked)
         self._sign_ev = 0.0  # > 0: the reference axis points forward
         #: orientation-free: +1 / -1 once the forward sign of the reference axis is fixed
@@ -298,7 +306,7 @@ class DirectionEstimator:
         with np.errstate(invalid="ignore"):
             ok1 = (d1 >= p.min_step_s) & (d1 <= p.max_step_s)
             ok2 = (d2 >= p.min_step_s) & (d2 <= p.max_step_s)
-            per_ok = (per >= p.min_step_s) & (per <= p.max_step_s)
+            per_ok = (per >= p.min_step_s) & (per <= p.max_period_s)
             ok1 &= ~per_ok | (np.abs(d1 - per) <= 0.3 * per)
             ok2 &= ~per_ok | (np.abs(d2 - per) <= 0.3 * per)
             both = ok1 & ok2 & (d1 / d2 >= 0.5) & (d1 / d2 <= 2.0)
@@ -314,10 +322,23 @@ class DirectionEstimator:
         has_g = np.zeros(m, dtype=bool)
         t0w = np.array([nan if w is None else w.t0_s for w in wins])
         fsw = np.array([nan if w is None else w.fs_hz for w in wins])
+        nw = np.array([0 if w is None else
+                       (len(w.acc_m_s2) if getattr(w, "acc_m_s2", None) is not None else len(w.vertical_m_s2))
+                       for w in wins])
         with np.errstate(invalid="ignore"):
             i0a = np.ceil((w0 - t0w) * fsw - 1e-9)
             i1a = np.floor((w0 + T - t0w) * fsw - 1e-9) + 1.0
-            cand = has_win & (i0a >= 0) & (i1a - i0a >= 8) & (i1a - i0a <= L)
+            full = has_win & (i0a >= 0) & (i1a <= nw) & (i1a - i0a >= 8) & (i1a - i0a <= L)
+            # slow walking (steps longer than max_step_s): one step centred on the initial
+            # contact, when the whole stride does not fit
+            w0h = t - T / 4.0
+            i0h = np.ceil((w0h - t0w) * fsw - 1e-9)
+            i1h = np.floor((w0h + T / 2.0 - t0w) * fsw - 1e-9) + 1.0
+            half = has_win & ~full & (T > 2.0 * p.max_step_s) & (i0h >= 0) & (i1h <= nw) & (i1h - i0h >= 8) & (i1h - i0h <= L)
+        w0 = np.where(half, w0h, w0)
+        i0a = np.where(half, i0h, i0a)
+        i1a = np.where(half, i1h, i1a)
+        cand = full | half
         i0l = np.where(cand, i0a, 0).astype(np.intp).tolist()
         i1l = np.where(cand, i1a, 0).astype(np.intp).tolist()
         for j in np.flatnonzero(cand).tolist():
@@ -386,7 +407,7 @@ class DirectionEstimator:
             C = R[:, :3, :] - 1j * R[:, 3:, :]  # e^{-i phi} = cos - i sin; (m, 3 harmonics, 6)
             Vk = np.einsum("mhk,mk->mh", C[:, :, :3], ups)  # vertical coefficients
             Hk = C[:, :, :3] - Vk[:, :, None] * ups[:, None, :]  # horizontal (sensor frame)
-            f = dict(C=C, Vk=Vk, Hk=Hk, ups=ups, vmin_g=vmin_g, step_s=T / 2.0, valid=valid,
+            f = dict(C=C, Vk=Vk, Hk=Hk, ups=ups, vmin_g=vmin_g, step_s=T / 2.0, valid=valid, half=half,
                      has_g=has_g)
         self._sequential(todo, f, T / 2.0)
 
@@ -406,19 +427,25 @@ class DirectionEstimator:
             return E
         S = np.real(H2[:, :, None] * np.conj(H2[:, None, :]))  # (m, 3, 3)
         S[~valid] = 0.0
+        # slow steps (one-step windows) do not teach the axis: at very low cadence the
+        # medio-lateral sway can carry more step-frequency power than the AP motion
+        S[f["half"]] = 0.0
         d = self.p.ap_decay
         # C_j = d C_{j-1} + S_j, run in C by lfilter (the same arithmetic whatever the batch)
         Ms, _ = lfilter([1.0], [1.0, -d], S.reshape(m, 9), axis=0,
                         zi=(d * self._C).reshape(1, 9))
         Ms = Ms.reshape(m, 3, 3)
         self._C = Ms[-1].copy()
+        # how many (decayed) strides taught the axis so far: too few -> no axis yet
+        cnt, _ = lfilter([1.0], [1.0, -d], (valid & ~f["half"]).astype(float), zi=[d * self._C_n])
+        self._C_n = float(cnt[-1])
         P = np.eye(3)[None, :, :] - ups[:, :, None] * ups[:, None, :]
         Mp = P @ Ms @ P
         vals, vecs = np.linalg.eigh(Mp)
         e = vecs[:, :, -1]
         e = e - np.einsum("mk,mk->m", e, ups)[:, None] * ups
         n = np.linalg.norm(e, axis=1)
-        ok = valid & (n > 1e-9) & (vals[:, -1] > 0)
+        ok = valid & (n > 1e-9) & (vals[:, -1] > 0) & (cnt >= self.p.ap_min_strides)
         idx = np.flatnonzero(ok)
         if idx.size:
             v = e[idx] / n[idx, None]
@@ -460,7 +487,7 @@ class DirectionEstimator:
                 aav = np.where(ok & (aV4 > 1e-9), np.imag(x) / np.abs(x), np.nan)
                 pa = np.where(ok & hg & (aP2 >= p.min_amp_rad_s),
                               np.real(P2 * np.conj(A2)) / (aP2 * aA2), np.nan)
-                rm = np.where(ok & hg & (aR1 >= p.min_amp_rad_s) & (aM1 >= p.min_amp_m_s2),
+                rm = np.where(ok & hg & ~f["half"] & (aR1 >= p.min_amp_rad_s) & (aM1 >= p.min_amp_m_s2),
                               np.real(R1 * np.conj(M1)) / (aR1 * aM1), np.nan)
             vg, ss = f["vmin_g"], f["step_s"]
             gait = np.where((vg >= p.walk_min_vertical_g) & (ss >= p.walk_min_step_s), 1,
