@@ -300,9 +300,17 @@ class StreamAnalyzer:
         ks = range(self._k, k_end)
         full = []
         dets: dict[int, list] = {}
-        for k in ks:
-            c0, c1 = k * H - B, (k + 1) * H + A
-            if c0 >= 0 and c1 <= nd and self._dok[c0 - self._db0 : c1 - self._db0].all():
+        # Frames whose whole context has arrived and holds no invalid block (vectorised).
+        kk = np.arange(self._k, k_end)
+        c0 = kk * H - B
+        c1 = c0 + B + H + A
+        bad = np.r_[0, np.cumsum(~self._dok)]
+        inside = (c0 >= self._db0) & (c1 <= nd)
+        a0 = np.clip(c0 - self._db0, 0, len(self._dok))
+        a1 = np.clip(c1 - self._db0, 0, len(self._dok))
+        is_full = (inside & (bad[a1] == bad[a0]) & (c0 >= 0)).tolist()
+        for k, f in zip(ks, is_full):
+            if f:
                 full.append(k)
             else:
                 dets[k] = self._frame_partial(k)

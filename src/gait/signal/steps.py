@@ -181,12 +181,26 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -
         Detections anywhere in the rows (sorted by row, then position); the caller keeps those
         of each row's own region.
     """
-    R, L, _ = acc_m_s2.shape
-    g_hat, g_norm, v, a = gravity_vertical_rows(acc_m_s2, with_axes=True)
+    R_all, L, _ = acc_m_s2.shape
+    g_hat_all, g_norm_all, v, a = gravity_vertical_rows(acc_m_s2, with_axes=True)
+    period_all = np.full(R_all, 1.0 / params.default_step_hz)
+    rhythm_all = np.zeros(R_all)
+    # Rows too quiet to hold a step (vertical range below twice the smallest hump) are skipped.
+    moving = np.nonzero(np.ptp(v, axis=1) >= 2.0 * params.min_peak_m_s2)[0] if L else np.zeros(0, int)
+    empty = np.zeros(0)
+    if moving.size == 0:
+        return RowDetections(np.zeros(0, int), empty, empty, empty, empty, period_all, rhythm_all,
+                             g_hat_all, g_norm_all)
+    if moving.size < R_all:
+        v, a, acc_m_s2 = v[moving], a[moving], acc_m_s2[moving]
+    g_hat = g_hat_all[moving]
+    R = moving.size
     nfft = sfft.next_fast_len(2 * L, real=True)
     F = sfft.rfft(a - a.mean(axis=2, keepdims=True), n=nfft, axis=2)  # (R, 3, nf)
     V = np.einsum("rkf,rk->rf", F, g_hat)  # spectrum of the vertical (mean removed)
     period, rhythm = estimate_period_rows(F, V, L, fs_hz=fs_hz, params=params)
+    period_all[moving] = period
+    rhythm_all[moving] = rhythm
     f = np.fft.rfftfreq(nfft, d=1.0 / fs_hz)
     f_step = 1.0 / period[:, None]
     gain = _lowpass_gain(f[None, :], params.lowpass_factor * f_step)
@@ -203,9 +217,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -
     pk &= s >= thr
     pk &= (rhythm >= params.min_rhythm)[:, None]  # no steps without a rhythm (gestures, noise)
     rr, ii = np.nonzero(pk)
-    empty = np.zeros(0)
     if rr.size == 0:
-        return RowDetections(rr, empty, empty, empty, empty, period, rhythm, g_hat, g_norm)
+        return RowDetections(rr, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all, g_norm_all)
     hgt = s[rr, ii]
     # Competing neighbours closer than min_interval_frac periods: the higher one wins.
     dmin = params.min_interval_frac * period[rr] * fs_hz
@@ -260,13 +273,13 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams) -
     vpos = icn[:, None] - np.arange(wv)[None, :]
     vmin = np.where(vpos >= 0, v[rr[:, None], np.clip(vpos, 0, L - 1)], np.inf).min(axis=1)
     return RowDetections(
-        row=rr,
+        row=moving[rr],
         peak_pos=peak_pos,
         ic_pos=ic_pos,
         amp_m_s2=hgt,
         vmin_m_s2=vmin,
-        period_s=period,
-        rhythm=rhythm,
-        g_hat=g_hat,
-        g_m_s2=g_norm,
+        period_s=period_all,
+        rhythm=rhythm_all,
+        g_hat=g_hat_all,
+        g_m_s2=g_norm_all,
     )
