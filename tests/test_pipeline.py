@@ -226,3 +226,26 @@ def test_result_json_round_trip():
     assert set(d["steps"][0]) >= {"t_s", "direction", "cadence_spm", "bout"}
     assert set(d["bouts"][0]) >= {"start_s", "end_s", "activity", "direction", "n_steps", "cadence_spm"}
     assert set(d["info"]) >= {"version", "parameters", "preprocessing"}
+
+
+# ------------------------------------------------------------------ labeled dev data (regression)
+@pytest.mark.shared_data
+def test_dev_walks_and_runs_regression(shared_data):
+    """A few labeled dev recordings: F1 at +-0.25 s and timing stay where the benchmark put them."""
+    import json
+
+    from gait import evaluation as ev
+    from gait.io import read_recording
+
+    names = ["sessions/session_01", "mocap_bn2/bn2_walk_normal_001", "mocap_bn2/bn2_run_normal_021",
+             "mocap_bn1/bn1_walk-back_active_001"]
+    total = ev.ICScore(tol_s=0.25)
+    for name in names:
+        p = shared_data / "dev" / f"{name}.csv"
+        if not p.exists():
+            pytest.skip(f"{p} missing")
+        labels = json.loads(p.with_name(p.stem + ".labels.json").read_text())
+        res = analyze(read_recording(p), direction_stage=UnknownDirection())
+        total = total + ev.score_recording(labels, res.step_times_s).ic[0.25]
+    assert total.f1 >= 0.95
+    assert total.mean_abs_err_ms <= 50
