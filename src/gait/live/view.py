@@ -47,5 +47,6 @@ def render(state: LiveState, *, title: str = "gait live") -> Any:
     if state.analyzer_lag_s > 3.0:
         t.add_row("analyzer", Text(f"{state.analyzer_lag_s:.1f} s behind (recording is not affected)",
                                    style="yellow"))
-    foot = Text("Ctrl-C stops and saves", style="dim") if not state.finished else Text("finished", style="dim")
+    hint = "Ctrl-C stops and saves" if state.recording else "Ctrl-C stops"
+    foot = Text(hint if not state.finished else "finished", style="dim")
     return Panel(Group(t, foot), title=title, expand=False)
