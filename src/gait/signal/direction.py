@@ -4,50 +4,48 @@ An accelerometer cannot feel constant velocity, so direction has to come from th
 each step. Backward gait is roughly forward gait played backwards in time: linear
 accelerations are time-mirrored (``a(t) -> a(-t)``) and angular rates are time-mirrored and
 sign-flipped (``w(t) -> -w(-t)``). Time reversal turns every Fourier coefficient into its
-complex conjugate, so any statistic that is *odd* under conjugation (an imaginary part of a
-phase-locked product, or the real part of a product with one angular rate) flips sign between
-forward and backward gait. This module uses two such statistics, computed per step over one
-stride (``t_prev .. t_next``) at the step frequency (the 2nd harmonic of the stride):
+complex conjugate, so a statistic that is *odd* under conjugation (the imaginary part of a
+phase-locked product of accelerations, or the real part of a product with one angular rate)
+flips sign between forward and backward gait. Per step, over one stride (previous to next
+step), with ``A``/``M``/``V`` the anterior-posterior / medio-lateral / vertical acceleration and
+``R``/``P`` the roll / pitch rate, at stride harmonic 1 (stride frequency), 2 (step frequency)
+and 4:
 
-``pa`` (needs a gyroscope; independent of the sign of the forward axis)
-    ``Re(P A*) / (|P| |A|)``: the in-phase coupling between the pelvis pitch rate ``P``
-    (rotation about the medio-lateral axis) and the anterior-posterior acceleration ``A``.
-    Time reversal flips the pitch rate, so ``pa`` changes sign; turning the sensor half a turn
-    about vertical flips both ``P`` and ``A``, so ``pa`` does not care which way the forward
-    axis points. The gravity leak of the pitch oscillation into ``A`` is in quadrature with
-    ``P`` and drops out of the real part. On the dev data ``pa > 0`` in forward walking and
-    running (96 % of steps) and ``pa < 0`` in backward walking (100 %).
+``pa = Re(P2 A2*) / (|P2| |A2|)`` (gyroscope; independent of the sign of the forward axis)
+    In-phase coupling of pelvic pitch rate and fore-aft acceleration. Half a turn of the
+    sensor about vertical flips both ``P`` and ``A``; the gravity leak of the pitch oscillation
+    into ``A`` is in quadrature with ``P`` and drops out of the real part. Dev data: > 0 in
+    96 % of forward walking/running steps, < 0 in 100 % of backward walking steps.
+``rm = Re(R1 M1*) / (|R1| |M1|)`` (gyroscope; sign-free too)
+    The same for pelvic roll rate and lateral sway at stride frequency; strong in walking.
+``av = Im(A2 V2*) / (|A2| |V2|)`` (needs the forward sign)
+    Phase of fore-aft vs vertical acceleration: an inverted pendulum (walking) and a spring
+    (running) have opposite relations, so it counts only for clearly walking (+1) or clearly
+    running (-1) steps. Used to learn / check the forward sign, and as evidence without a gyro.
+``aav = Im(A2^2 V4*) / |A2^2 V4|`` (sign-free, weak)
+    Fallback without a gyroscope and without a known sign (walking steps only).
 
-``av`` (needs the forward sign: a known mount, or the sign learnt in the session)
-    ``Im(A V*) / (|A| |V|)``: the phase of the AP acceleration relative to the vertical one.
-    An inverted pendulum (walking) is fastest at double support, when the vertical acceleration
-    peaks, so ``A`` lags ``V`` by about a quarter cycle forward and leads it backward; a spring
-    (running) is slowest at mid-stance, so the relation is the opposite. ``av`` is therefore
-    multiplied by +1 for walking-like steps and -1 for running-like steps (flight phase,
-    vertical specific force near zero).
+Evidence (log-likelihood ratio) ``4 pa + 2 rm`` (or the accelerometer-only terms) is smoothed
+with a sticky two-state HMM (switch probability 0.05 per step, forward filter plus fixed-lag
+smoothing of one step), so a change of direction is followed within one or two steps.
 
-``aav`` (fallback without a gyroscope and without a known sign; weak)
-    ``Im(A^2 V2*)`` (the bispectral phase of ``A, A`` against ``V`` at twice the step frequency),
-    sign-invariant in ``A``; used for walking-like steps only.
+Orientation-free mode (no mount): vertical is the gravity estimate; the AP line is the
+principal axis of the horizontal acceleration at step frequency (medio-lateral sway is at
+stride frequency and drops out), accumulated over the session in the sensor frame (a hip-worn
+sensor turns with the pelvis, so this axis is a property of the mount). ``pa`` and ``rm`` do not
+need its sign; the forward sign is fixed once confident walking steps agree through ``av``.
+With a declared mount the same vote checks the mount (``mount_check``: ok / undecided /
+reversed). See ``docs/direction.md``.
 
-Per-step evidence (a log-likelihood ratio, forward vs backward) is smoothed across steps with
-a sticky two-state hidden Markov model (forward filter plus one step of fixed-lag smoothing),
-so a change of direction is followed within one or two steps.
-
-Orientation-free mode (no mount): vertical is the gravity estimate; the anterior-posterior
-(AP) line is the principal axis of the horizontal acceleration at step frequency (medio-lateral
-sway is at stride frequency and drops out), accumulated over the session in the sensor frame
-(a hip-worn sensor turns with the pelvis, so this axis is a property of the mount). ``pa``
-decides the direction; once enough confident steps agree, the forward *sign* of the AP axis is
-fixed from ``av`` and the stage continues as with a known mount. With a declared mount the
-same evidence checks the mount; a mount that looks turned 180 deg about vertical is reported
-in ``info()["mount_check"]`` and the learnt sign is used.
+The stage follows the analyzer's seam (:mod:`gait.signal.stages`): ``push`` queues a step,
+``drain`` (once per block) evaluates queued steps in vectorised batches and releases final
+ones, ``flush`` ends a chain. Results do not depend on chunking or on when ``drain`` is called.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -144,7 +142,6 @@ class _Held:
 
 
 _BATCH = 128  # steps per vectorised batch
-_HARMONICS = np.array([1.0, 2.0, 4.0])  # stride harmonics: stride, step and 2x step frequency
 
 
 class DirectionEstimator:
