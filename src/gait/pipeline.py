@@ -348,7 +348,7 @@ class StreamAnalyzer:
         win = np.lib.stride_tricks.sliding_window_view(span, (L, 3))[::H, 0]
         sel = np.asarray(ks) - ks[0]  # the full frames need not be consecutive (gaps)
         rows = win[sel] if sel[-1] != len(sel) - 1 else np.ascontiguousarray(win)  # (R, L, 3)
-        det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params)
+        det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B, B + H))
         out: dict[int, list] = {k: [] for k in ks}
         if det.row.size == 0:
             return out
@@ -385,8 +385,8 @@ class StreamAnalyzer:
             if b - a < self._min_run or b <= o0 or a >= o1:
                 continue
             rows = self._dacc[a - self._db0 : b - self._db0][None]
-            det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params)
             lo, hi = max(o0, a) - a, min(o1, b) - a
+            det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(lo, hi))
             keep = (det.ic_pos >= lo) & (det.ic_pos < hi)
             if keep.any():
                 r = det.row[keep]
