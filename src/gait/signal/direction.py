@@ -367,7 +367,10 @@ class DirectionEstimator:
         if valid.any():
             q = self._q
             if q > 1:  # block means of q samples (an anti-alias low-pass), block-centre phase
-                X = X.reshape(m, L // q, q, 6).mean(axis=2)
+                Xs = X[:, 0::q]
+                for r in range(1, q):
+                    Xs = Xs + X[:, r::q]
+                X = Xs * (1.0 / q)
                 n_s = n_s // q
                 a_ph = a_ph + b_ph * (q - 1) / 2.0
                 b_ph = b_ph * q
@@ -394,7 +397,7 @@ class DirectionEstimator:
                 X[~has_g, :, 3:] = 0.0
                 R = np.matmul(W, X)
                 tot = R[:, 6, :]
-            vert = np.einsum("mlk,mk->ml", X[:, :, :3], ups)
+            vert = np.matmul(X[:, :, :3], ups[:, :, None])[:, :, 0]
             vmin = np.where(mask, vert, np.inf).min(axis=1)
             # vertical specific force in g: raw acc includes gravity, dynamic acc does not
             vmin_g = np.where(raw_acc, vmin, vmin + G0_M_S2) / G0_M_S2
@@ -436,13 +439,24 @@ class DirectionEstimator:
         # how many (decayed) strides taught the axis so far: too few -> no axis yet
         cnt, _ = lfilter([1.0], [1.0, -d], (valid & ~f["half"]).astype(float), zi=[d * self._C_n])
         self._C_n = float(cnt[-1])
-        P = np.eye(3)[None, :, :] - ups[:, :, None] * ups[:, None, :]
-        Mp = P @ Ms @ P
-        vals, vecs = np.linalg.eigh(Mp)
-        e = vecs[:, :, -1]
-        e = e - np.einsum("mk,mk->m", e, ups)[:, None] * ups
+        # principal axis of the 2x2 covariance in the horizontal plane (closed form): basis
+        # u1 = up x (the sensor axis least aligned with up), u2 = up x u1
+        k = np.argmin(np.abs(ups), axis=1)
+        ref = np.zeros((m, 3))
+        ref[np.arange(m), k] = 1.0
+        u1 = np.cross(ups, ref)
+        u1 /= np.maximum(np.linalg.norm(u1, axis=1), 1e-12)[:, None]
+        u2 = np.cross(ups, u1)
+        Mu1 = np.matmul(Ms, u1[:, :, None])[:, :, 0]
+        Mu2 = np.matmul(Ms, u2[:, :, None])[:, :, 0]
+        a11 = np.einsum("mk,mk->m", u1, Mu1)
+        a22 = np.einsum("mk,mk->m", u2, Mu2)
+        a12 = np.einsum("mk,mk->m", u1, Mu2)
+        th = 0.5 * np.arctan2(2.0 * a12, a11 - a22)
+        e = np.cos(th)[:, None] * u1 + np.sin(th)[:, None] * u2
         n = np.linalg.norm(e, axis=1)
-        ok = valid & (n > 1e-9) & (vals[:, -1] > 0) & (cnt >= self.p.ap_min_strides)
+        lam = 0.5 * (a11 + a22) + np.hypot(0.5 * (a11 - a22), a12)
+        ok = valid & (n > 1e-9) & (lam > 0) & (cnt >= self.p.ap_min_strides)
         idx = np.flatnonzero(ok)
         if idx.size:
             v = e[idx] / n[idx, None]
