@@ -249,3 +249,17 @@ def test_dev_walks_and_runs_regression(shared_data):
         total = total + ev.score_recording(labels, res.step_times_s).ic[0.25]
     assert total.f1 >= 0.95
     assert total.mean_abs_err_ms <= 50
+
+
+def test_walk_then_run_gives_two_bouts_with_activities():
+    sim = pytest.importorskip("gait.sim")
+    s = sim.simulate("stand:3,walk:20:forward:110,run:20:forward:170,stand:3", fs_hz=50.0, seed=2)
+    res = analyze(s.recording, direction_stage=UnknownDirection())
+    acts = [b.activity for b in res.bouts]
+    assert acts == ["walk", "run"]
+    walk, run = res.bouts
+    assert walk.cadence_spm == pytest.approx(110.0, abs=3.0)
+    assert run.cadence_spm == pytest.approx(170.0, abs=4.0)
+    # the simulator blends the two gaits over about a second
+    assert abs(walk.end_s - 23.0) < 1.5 and abs(run.start_s - 23.0) < 1.5
+    assert res.summary["by_activity"]["run"]["bouts"] == 1

@@ -22,7 +22,7 @@ confirmed) or once their short run has ended; a bout is released when it closes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -498,6 +498,7 @@ def analyze(
     params: AnalysisParams | dict | None = None,
     chunk_s: float = 60.0,
     direction_stage: DirectionStage | None = None,
+    progress: "Callable[[float], None] | None" = None,
 ) -> GaitResult:
     """Steps, bouts, cadence (and direction) of a recording: the streaming core over chunks.
 
@@ -509,6 +510,10 @@ def analyze(
     params : AnalysisParams or dict, optional
     chunk_s : float
         Block length fed to the core, s (any value gives the same steps).
+    direction_stage : optional
+        Override the direction stage (see :mod:`gait.signal.stages`).
+    progress : callable, optional
+        Called with the fraction done (0..1) after every block.
 
     Returns
     -------
@@ -522,8 +527,11 @@ def analyze(
         mount = recording.info.mount
     sa = StreamAnalyzer(recording.fs_hz, mount=mount, params=params, direction_stage=direction_stage)
     step = max(1, int(round(chunk_s * recording.fs_hz)))
-    for i in range(0, recording.n_samples, step):
+    n = recording.n_samples
+    for i in range(0, n, step):
         sa.push(recording.block(i, i + step))
+        if progress is not None:
+            progress(min(1.0, (i + step) / n))
     sa.finish()
     return sa.result(recording.summary())
 

@@ -140,7 +140,14 @@ def run(args: argparse.Namespace) -> int:
 
     params = _params(args.params)
     rec = read_from_args(args, args.recording)
-    result = analyze(rec, params=params)
+    if rec.duration_s >= 1800 and sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=None) as bar:
+            task = bar.add_task("analysing", total=1.0)
+            result = analyze(rec, params=params, progress=lambda f: bar.update(task, completed=f))
+    else:
+        result = analyze(rec, params=params)
     if args.out:
         write_outputs(result, args.out)
     if args.output == "json":

@@ -2,7 +2,9 @@
 
 A *run* of steps grows while each new step follows the previous one within
 ``min(bout_max_gap_factor * median interval, bout_max_gap_s)`` and no data gap lies between
-them. A run of ``bout_min_steps`` or more steps is a **bout**. The assembler is incremental:
+them. A run of ``bout_min_steps`` or more steps is a **bout**. A bout ends early where
+``bout_split_steps`` consecutive steps change activity (walk/run) or direction (both known):
+those steps are held until the change is confirmed and then start the next run. The assembler is incremental:
 steps of a bout are released as soon as the run reaches ``bout_min_steps`` (then one by one),
 steps of a run that ends shorter are released with ``bout = -1`` when it ends, and a bout is
 released when it closes.
@@ -45,6 +47,10 @@ class BoutAssembler:
         self._bout_id: int | None = None
         self._next_id = 0
         self._intervals: list[float] = []
+        #: Steps of the current bout whose activity/direction differs from the bout's (held).
+        self._pending: list[tuple[Step, StepFeatures]] = []
+        self._bout_label: tuple[str, str] = ("walk", "unknown")
+        self._from_split = False
         #: Largest step interval that continues the current run, s (see :meth:`max_gap_s`).
         self.max_gap = params.bout_max_gap_s
 
@@ -80,6 +86,27 @@ class BoutAssembler:
         return self._bout_id
 
     # -- updates -------------------------------------------------------------------------
+    def _label(self, step: Step, feat: StepFeatures) -> tuple[str, str]:
+        return step_activity(step.cadence_spm, feat.vmin_m_s2, self.p), step.direction
+
+    @staticmethod
+    def _same(a: tuple[str, str], b: tuple[str, str]) -> bool:
+        return a[0] == b[0] and (a[1] == b[1] or a[1] == "unknown" or b[1] == "unknown")
+
+    def _confirm(self, out: list) -> None:
+        """The run has become a bout: give it an id and a label, release its steps."""
+        self._from_split = False
+        self._bout_id = self._next_id
+        self._next_id += 1
+        labels = [self._label(s, f) for s, f in self._run[1:]] or [self._label(*self._run[0])]
+        acts = [x[0] for x in labels]
+        dirs = [x[1] for x in labels if x[1] != "unknown"]
+        self._bout_label = (max(set(acts), key=acts.count),
+                            max(set(dirs), key=dirs.count) if dirs else "unknown")
+        for s, _ in self._run:
+            s.bout = self._bout_id
+            out.append(s)
+
     def push(self, step: Step, feat: StepFeatures) -> list:
         out: list = []
         if self._run and step.t_s - self._run[-1][0].t_s > self.max_gap:
@@ -93,14 +120,32 @@ class BoutAssembler:
         self._run.append((step, feat))
         self.max_gap = self.max_gap_s()
         if self._bout_id is not None:
-            step.bout = self._bout_id
-            out.append(step)
+            lab = self._label(step, feat)
+            if self._same(lab, self._bout_label):
+                for s, _ in self._pending:  # a blip: the held steps stay in this bout
+                    s.bout = self._bout_id
+                    out.append(s)
+                self._pending = []
+                step.bout = self._bout_id
+                out.append(step)
+            else:
+                self._pending.append((step, feat))
+                n = len(self._pending)
+                agree = all(self._same(self._label(s, f), lab) for s, f in self._pending)
+                if (n >= self.p.bout_split_steps and agree) or n >= 2 * self.p.bout_split_steps:
+                    # Activity or direction has changed: the bout ends before the held steps.
+                    out.append(self._make_bout(self._bout_id, self._run[:-n]))
+                    self._run = self._run[-n:]
+                    self._pending = []
+                    self._bout_id = None
+                    self._from_split = True  # continuous with a bout: never dropped as noise
+                    t = [s.t_s for s, _ in self._run]
+                    self._intervals = [b - a for a, b in zip(t[:-1], t[1:])]
+                    self._run[0][0].cadence_spm = float("nan")
+                    if len(self._run) >= self.p.bout_min_steps:
+                        self._confirm(out)
         elif len(self._run) >= self.p.bout_min_steps:
-            self._bout_id = self._next_id
-            self._next_id += 1
-            for s, _ in self._run:
-                s.bout = self._bout_id
-                out.append(s)
+            self._confirm(out)
         return out
 
     def close(self) -> list:
@@ -110,12 +155,17 @@ class BoutAssembler:
         if not run:
             return out
         if self._bout_id is not None:
+            for s, _ in self._pending:
+                s.bout = self._bout_id
+                out.append(s)
             out.append(self._make_bout(self._bout_id, run))
-        elif len(run) >= self.p.min_run_steps:
+        elif len(run) >= self.p.min_run_steps or self._from_split:
             for s, _ in run:
                 s.bout = -1
                 out.append(s)
         self._run = []
+        self._pending = []
+        self._from_split = False
         self._intervals = []
         self._bout_id = None
         self.max_gap = self.p.bout_max_gap_s

@@ -60,6 +60,8 @@ class AnalysisParams:
     bout_min_steps: int = 4
     bout_max_gap_factor: float = 2.5
     bout_max_gap_s: float = 2.0
+    #: A bout ends where this many consecutive steps change activity (walk/run) or direction.
+    bout_split_steps: int = 3
     #: Steps of runs shorter than this many steps are dropped as non-gait (1 keeps every step).
     min_run_steps: int = 4
     #: Running: cadence at least this and vertical acceleration down to -run_min_vertical_g * g.
@@ -95,4 +97,6 @@ class AnalysisParams:
             raise GaitError("hop_s must be positive; lookback_s and lookahead_s non-negative")
         if self.bout_min_steps < 2:
             raise GaitError("bout_min_steps must be at least 2")
+        if self.bout_split_steps < 1:
+            raise GaitError("bout_split_steps must be at least 1")
         return self
