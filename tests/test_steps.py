@@ -84,3 +84,28 @@ def test_ic_is_at_the_sharp_rise_not_the_peak():
     for ic in inner:
         assert np.min(np.abs(got - ic)) < 0.03
         assert np.min(np.abs(peaks - ic)) > 0.03  # the hump's peak is later
+
+
+@pytest.mark.parametrize("notch", [0.05, 0.0])
+def test_stride_periodic_component_does_not_shift_every_other_ic(notch):
+    """Evenly spaced soft landings plus a left/right-alternating term at 1.5 x the step
+    frequency (pelvic roll seen by an off-centre hip sensor): the ICs stay evenly spaced
+    with the stride notches; without them every other IC moves (what the notches are for)."""
+    fs = 25.0
+    t = np.arange(int(5 * fs)) / fs
+    T = 0.33
+    ics = np.arange(0.1, 5.0, T)
+    v = np.zeros_like(t)
+    for ic in ics:
+        u = t - ic
+        v += np.where(u >= 0, 25 * (u / 0.1) ** 2 * np.exp(2 - 2 * u / 0.1), 0.0)
+    v += 3.0 * np.sin(2 * np.pi * 1.5 / T * t + 0.8)
+    d = detect_rows(rows_of(v - v.mean()), fs_hz=fs,
+                    params=AnalysisParams(ic_lag_s=0.0, jerk_stride_notch=notch))
+    got = np.sort(d.ic_pos[(d.ic_pos > 1.0 * fs) & (d.ic_pos < 4.0 * fs)]) / fs
+    dt = np.diff(got)
+    alternation_ms = 1000 * np.abs(dt[1:] - dt[:-1]).mean()
+    if notch:
+        assert alternation_ms < 8
+    else:
+        assert alternation_ms > 15

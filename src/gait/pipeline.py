@@ -41,6 +41,12 @@ from .types import MIN_FS_HZ, Bout, GaitResult, Recording, SampleBlock, Step
 
 #: Shortest run of valid samples analysed, s (shorter runs between gaps give no steps).
 MIN_RUN_S = 1.0
+#: A frame also reports initial contacts up to this long before its own region, s: adjacent
+#: frames may place the same contact a few ms apart, on either side of their boundary; the
+#: analyzer keeps the first report of a step (see ``_emit_detection``).
+OWN_MARGIN_S = 0.1
+#: Two reports closer than this fraction of the step period are the same step.
+SAME_STEP_FRAC = 0.3
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ class StreamAnalyzer:
         self._B = int(round(p.lookback_s * fa))
         self._A = int(round(p.lookahead_s * fa))
         self._min_run = max(8, int(round(MIN_RUN_S * fa)))
+        self._E = int(round(OWN_MARGIN_S * fa))
         self._W = max(1, int(round(p.direction_window_s * fs)))
         self.stage = direction_stage if direction_stage is not None else default_stage(
             fs_hz=fs, mount=self.mount, params=None
@@ -132,6 +139,7 @@ class StreamAnalyzer:
         # Invalid runs [start, end) (full-rate absolute indices) not yet passed by the steps.
         self._invalid: list[list[int]] = []
         self._last_det_idx = -1  # full-rate index of the last step given to the stage
+        self._last_det_pos = -math.inf
         self._last_det_t = -math.inf
         self._feat: dict[int, StepFeatures] = {}
         # Step intervals at detection (before the direction stage), for closing a walk.
@@ -348,11 +356,12 @@ class StreamAnalyzer:
         win = np.lib.stride_tricks.sliding_window_view(span, (L, 3))[::H, 0]
         sel = np.asarray(ks) - ks[0]  # the full frames need not be consecutive (gaps)
         rows = win[sel] if sel[-1] != len(sel) - 1 else np.ascontiguousarray(win)  # (R, L, 3)
-        det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B, B + H))
+        E = self._E
+        det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H))
         out: dict[int, list] = {k: [] for k in ks}
         if det.row.size == 0:
             return out
-        keep = (det.ic_pos >= B) & (det.ic_pos < B + H)
+        keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H)
         r = det.row[keep]
         c = np.asarray(ks)[r] * H - B  # first block of each detection's row
         self._pack(det, keep, r, c, c, c + L, [ks[i] for i in r.tolist()], out)
@@ -385,7 +394,7 @@ class StreamAnalyzer:
             if b - a < self._min_run or b <= o0 or a >= o1:
                 continue
             rows = self._dacc[a - self._db0 : b - self._db0][None]
-            lo, hi = max(o0, a) - a, min(o1, b) - a
+            lo, hi = max(o0 - self._E, a) - a, min(o1, b) - a
             det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(lo, hi))
             keep = (det.ic_pos >= lo) & (det.ic_pos < hi)
             if keep.any():
@@ -401,8 +410,10 @@ class StreamAnalyzer:
     def _emit_detection(self, det: tuple) -> list:
         pos, feat, f0, f1, g_hat, g_m = det
         idx = int(pos + 0.5)
-        if idx <= self._last_det_idx or idx < f0 or idx >= f1:
-            return []  # never two steps on one sample, never out of order or outside the run
+        if idx <= self._last_det_idx or idx < f0 or idx >= f1 or (
+            pos - self._last_det_pos < SAME_STEP_FRAC * feat.period_s * self.fs_hz
+        ):
+            return []  # never two reports of one step, never out of order or outside the run
         out: list = []
         if self._invalid:
             if self._last_det_idx >= 0 and self._gap_between(self._last_det_idx, idx):
@@ -435,6 +446,7 @@ class StreamAnalyzer:
         else:
             self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
         self._last_det_idx = idx
+        self._last_det_pos = pos
         self._last_det_t = step.t_s
         for s in self.stage.push(step, window):
             out += self._to_bouts(s)

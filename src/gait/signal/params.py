@@ -43,6 +43,11 @@ class AnalysisParams:
     min_interval_frac: float = 0.6
     #: Vertical jerk (for the initial-contact time) is band-limited at this frequency, Hz.
     jerk_lowpass_hz: float = 6.0
+    #: The jerk has notches at the odd harmonics of the stride frequency (0.5, 1.5, 2.5 ...
+    #: times the step frequency), Gaussian with this s.d. as a fraction of the step frequency
+    #: (0: no notches). The left/right-alternating part of a hip signal (pelvic roll seen by an
+    #: off-centre sensor) lies there and otherwise moves the jerk maximum of every other step.
+    jerk_stride_notch: float = 0.05
     #: The initial contact is searched this many step periods before the hump's peak.
     ic_search_frac: float = 0.35
     #: ... and up to this many step periods after it.

@@ -262,12 +262,25 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     start = ii - before - 1
     offs = np.arange(-hw, width + hw)[None, :]
     gpos = np.clip(start[:, None] + offs, 0, L - 1)
-    Ag = acc_m_s2[rr[:, None], gpos]  # (K, width + 2 hw, 3)
-    Jg = kern[0] * Ag[:, 0:width]
-    for t in range(1, 2 * hw + 1):
-        Jg += kern[t] * Ag[:, t : t + width]  # (K, width, 3)
-    Jg *= Jg
-    jn = np.sqrt(Jg.sum(axis=2))
+    if params.jerk_stride_notch > 0:
+        # Jerk in the frequency domain, for the rows that hold a hump: derivative of Gaussian
+        # times notches at the odd harmonics of the stride frequency (their left/right
+        # alternating component would shift the jerk maximum of every other step).
+        ur, inv = np.unique(rr, return_inverse=True)
+        w = 2.0 * np.pi * f
+        x = f[None, :] * period[ur][:, None] - 0.5
+        d = x - np.round(x)  # distance to the nearest odd stride harmonic, in step frequencies
+        resp = (1j * w * np.exp(-0.5 * (w * sigma_s) ** 2))[None, :] * (
+            1.0 - np.exp(-0.5 * (d / params.jerk_stride_notch) ** 2))  # (U, nf)
+        J = sfft.irfft(F[ur] * resp[:, None, :], n=nfft, axis=2)[:, :, :L]  # (U, 3, L)
+        jn = np.sqrt((J * J).sum(axis=1))[inv[:, None], gpos[:, hw : hw + width]]
+    else:
+        Ag = acc_m_s2[rr[:, None], gpos]  # (K, width + 2 hw, 3)
+        Jg = kern[0] * Ag[:, 0:width]
+        for t in range(1, 2 * hw + 1):
+            Jg += kern[t] * Ag[:, t : t + width]  # (K, width, 3)
+        Jg *= Jg
+        jn = np.sqrt(Jg.sum(axis=2))
     wpos = start[:, None] + np.arange(width)[None, :]
     inwin = (np.arange(width)[None, :] >= 1) & (np.arange(width)[None, :] <= (before + after + 1)[:, None])
     inwin &= (wpos >= 1) & (wpos <= L - 2)
