@@ -123,25 +123,7 @@ class StepEvidence:
     llr: float = 0.0
 
 
-class _Held:
-    """A queued step (internal)."""
-
-    __slots__ = ("step", "window", "t_prev", "t_next", "ready", "llr", "p_filt")
-
-    def __init__(self, step: Step, window: StepWindow | None, t_prev: float | None) -> None:
-        self.step = step
-        self.window = window
-        self.t_prev = t_prev
-        self.t_next: float | None = None
-        #: the next step is known (or the chain has ended): the step can be evaluated
-        self.ready = False
-        #: log-likelihood ratio forward vs backward; None until evaluated
-        self.llr: float | None = None
-        #: filtered P(forward) given the chain's evidence up to this step
-        self.p_filt = 0.5
-
-
-_BATCH = 128  # steps per vectorised batch
+_BATCH = 256  # steps per vectorised batch (bounds the temporary arrays)
 
 
 class DirectionEstimator:
@@ -180,7 +162,14 @@ class DirectionEstimator:
         self.mount = mount
         self.p = params or DirectionParams()
         self.mode = "known-mount" if mount is not None else "orientation-free"
-        self._held: list[_Held] = []
+        # queued steps, not evaluated yet (all but the last are ready: their next step is known)
+        self._q_steps: list[Step] = []
+        self._q_wins: list[StepWindow | None] = []
+        self._q_tprev: list[float] = []
+        # evaluated steps not released yet, with their evidence and filtered P(forward)
+        self._e_steps: list[Step] = []
+        self._e_llr: list[float] = []
+        self._e_pf: list[float] = []
         self._last_t: float | None = None
         self._chain = 0
         self._chain_decided = False
@@ -188,7 +177,7 @@ class DirectionEstimator:
         # features are computed at about feature_rate_hz: windows are block-averaged by q
         self._q = max(1, int(self.fs_hz // self.p.feature_rate_hz))
         self._L = (int(math.ceil(self.p.max_span_s * self.fs_hz)) + 3 + self._q - 1) // self._q * self._q
-        self._ar = np.arange(self._L // self._q, dtype=float)
+        self._block_sum = np.vstack([np.eye(3)] * self._q)  # (3 q, 3): sums of q samples
         # session state
         self._C = np.zeros((3, 3))
         self._C_n = 0.0
@@ -202,6 +191,11 @@ class DirectionEstimator:
         #: Per-step evidence, kept only with ``keep_trace=True`` (research; unbounded).
         self.trace: list[StepEvidence] | None = [] if keep_trace else None
 
+    @property
+    def n_held(self) -> int:
+        """Steps pushed but not released yet."""
+        return len(self._q_steps) + len(self._e_steps)
+
     # ------------------------------------------------------------------ protocol
     def push(self, step: Step, window: StepWindow) -> list[Step]:
         """Queue one detected step (time order) and its signal window.
@@ -210,27 +204,30 @@ class DirectionEstimator:
         otherwise nothing: call :meth:`drain` (once per block) to get finalised steps.
         """
         out: list[Step] = []
-        if self._last_t is not None and step.t_s - self._last_t > self.p.reset_gap_s:
-            out += self.flush()
+        last = self._last_t
+        if last is None:
+            last = math.nan
+        elif step.t_s - last > self.p.reset_gap_s:
+            out = self.flush()
+            last = math.nan
         self._n_steps += 1
-        if self._held and not self._held[-1].ready:
-            self._held[-1].t_next = step.t_s
-            self._held[-1].ready = True
-        self._held.append(_Held(step, window, self._last_t))
+        self._q_steps.append(step)
+        self._q_wins.append(window)
+        self._q_tprev.append(last)
         self._last_t = step.t_s
         return out
 
     def drain(self) -> list[Step]:
-        """Evaluate queued steps (in one vectorised batch) and return those now final."""
-        self._evaluate_ready()
-        return self._release(chain_ended=False)
+        """Evaluate queued steps (in vectorised batches) and return those now final."""
+        if len(self._q_steps) > 1:
+            self._evaluate_queue(chain_ended=False)
+        return self._release(chain_ended=False) if len(self._e_steps) > 1 else []
 
     def flush(self) -> list[Step]:
         """End of a chain (gap, pause or end of stream): finalise every held step."""
-        if self._held and not self._held[-1].ready:
-            self._held[-1].ready = True
-        self._evaluate_ready()
-        out = self._release(chain_ended=True)
+        if self._q_steps:
+            self._evaluate_queue(chain_ended=True)
+        out = self._release(chain_ended=True) if self._e_steps else []
         self._last_t = None
         self._chain += 1
         self._chain_decided = False
@@ -282,25 +279,49 @@ class DirectionEstimator:
             return -1 if self._sign_ev <= -self.p.sign_evidence else 1
         return self._sign_fixed
 
-    def _evaluate_ready(self) -> None:
-        """Evaluate every ready, unevaluated held step, in vectorised batches."""
-        todo = [h for h in self._held if h.ready and h.llr is None]
-        for k in range(0, len(todo), _BATCH):
-            self._evaluate_batch(todo[k:k + _BATCH])
+    def _evaluate_queue(self, *, chain_ended: bool) -> None:
+        """Evaluate the ready queued steps (all but the last, or all when the chain ended)."""
+        steps, wins, tprev = self._q_steps, self._q_wins, self._q_tprev
+        n = len(steps) if chain_ended else len(steps) - 1
+        tn = [s.t_s for s in steps[1:n + 1]]
+        if len(tn) < n:
+            tn.append(math.nan)
+        for k in range(0, n, _BATCH):
+            e = min(n, k + _BATCH)
+            self._evaluate_batch(steps[k:e], wins[k:e], tprev[k:e], tn[k:e])
+        del steps[:n], wins[:n], tprev[:n]
 
-    def _evaluate_batch(self, todo: list[_Held]) -> None:
+    def _window_meta(self, wins: list) -> tuple[np.ndarray, bool]:
+        """(m, 4) array of t0_s, fs_hz, step_period_s, length per window; raw acc everywhere?"""
+        try:  # the analyzer's windows: raw specific force, one array per window
+            return np.array([(w.t0_s, w.fs_hz, w.step_period_s, len(w.acc_m_s2)) for w in wins],
+                            dtype=float).reshape(-1, 4), True
+        except (AttributeError, TypeError):
+            nan = math.nan
+            rows = []
+            for w in wins:
+                if w is None:
+                    rows.append((nan, nan, nan, 0))
+                else:
+                    raw = getattr(w, "acc_m_s2", None)
+                    rows.append((w.t0_s, w.fs_hz, float(w.step_period_s),
+                                 len(raw) if raw is not None else len(w.vertical_m_s2)))
+            return np.array(rows, dtype=float).reshape(-1, 4), False
+
+    def _evaluate_batch(self, steps: list[Step], wins: list, tprev: list[float],
+                        tnext: list[float]) -> None:
         p = self.p
-        m = len(todo)
+        m = len(steps)
         L = self._L
-        nan = float("nan")
-        t = np.array([h.step.t_s for h in todo])
-        tp = np.array([nan if h.t_prev is None else h.t_prev for h in todo])
-        tn = np.array([nan if h.t_next is None else h.t_next for h in todo])
-        wins = [h.window for h in todo]
-        per = np.array([nan if w is None else float(w.step_period_s) for w in wins])
+        q = self._q
+        t = np.array([s.t_s for s in steps])
+        tp = np.array(tprev, dtype=float)
+        tn = np.array(tnext, dtype=float)
+        meta, raw_all = self._window_meta(wins)
+        t0w, fsw, per, nw = meta[:, 0], meta[:, 1], meta[:, 2], meta[:, 3]
         # stride window [w0, w1]: the neighbouring steps, guarded by the detector's period
         d1, d2 = t - tp, tn - t
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):
             ok1 = (d1 >= p.min_step_s) & (d1 <= p.max_step_s)
             ok2 = (d2 >= p.min_step_s) & (d2 <= p.max_step_s)
             per_ok = (per >= p.min_step_s) & (per <= p.max_period_s)
@@ -312,16 +333,6 @@ class DirectionEstimator:
         has_win = both | ok1 | ok2 | per_ok
         w0 = t - left
         T = left + right
-        X = np.zeros((m, L, 6))
-        ups = np.zeros((m, 3))
-        n_s = np.zeros(m, dtype=np.intp)
-        raw_acc = np.zeros(m, dtype=bool)
-        has_g = np.zeros(m, dtype=bool)
-        t0w = np.array([nan if w is None else w.t0_s for w in wins])
-        fsw = np.array([nan if w is None else w.fs_hz for w in wins])
-        nw = np.array([0 if w is None else
-                       (len(w.acc_m_s2) if getattr(w, "acc_m_s2", None) is not None else len(w.vertical_m_s2))
-                       for w in wins])
         with np.errstate(invalid="ignore"):
             i0a = np.ceil((w0 - t0w) * fsw - 1e-9)
             i1a = np.floor((w0 + T - t0w) * fsw - 1e-9) + 1.0
@@ -336,84 +347,157 @@ class DirectionEstimator:
         i0a = np.where(half, i0h, i0a)
         i1a = np.where(half, i1h, i1a)
         cand = full | half
-        i0l = np.where(cand, i0a, 0).astype(np.intp).tolist()
-        i1l = np.where(cand, i1a, 0).astype(np.intp).tolist()
-        for j in np.flatnonzero(cand).tolist():
-            w = wins[j]
-            i0, i1 = i0l[j], i1l[j]
-            raw = w.acc_m_s2 if hasattr(w, "acc_m_s2") else None
-            if raw is not None:
-                if i1 > len(raw):
-                    continue
-                X[j, :i1 - i0, :3] = raw[i0:i1]
-                raw_acc[j] = True
-            else:
-                v = w.vertical_m_s2
-                if i1 > len(v):
-                    continue
-                X[j, :i1 - i0, :3] = w.horizontal_m_s2[i0:i1] + np.multiply.outer(v[i0:i1], w.g_hat)
-            g = w.gyro_rad_s
-            if g is not None:
-                X[j, :i1 - i0, 3:] = g[i0:i1]
-                has_g[j] = True
-            ups[j] = w.g_hat
-            n_s[j] = i1 - i0
-        i0f = np.asarray(i0l, dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            a_ph = np.where(n_s > 0, 2.0 * np.pi * (t0w + i0f / fsw - w0) / T, 0.0)
-            b_ph = np.where(n_s > 0, 2.0 * np.pi / (fsw * T), 0.0)
-        valid = n_s > 0
+        # block means of q samples (an anti-alias low-pass); a trailing partial block is dropped
+        nb_all = np.where(cand, i1a - i0a, 0.0).astype(np.intp) // q
+        sel = np.flatnonzero(cand & (nb_all >= 8))
         f = None
-        if valid.any():
-            q = self._q
-            if q > 1:  # block means of q samples (an anti-alias low-pass), block-centre phase
-                Xs = X[:, 0::q]
-                for r in range(1, q):
-                    Xs = Xs + X[:, r::q]
-                X = Xs * (1.0 / q)
-                n_s = n_s // q
-                a_ph = a_ph + b_ph * (q - 1) / 2.0
-                b_ph = b_ph * q
-                valid &= n_s >= 8
-            nn = np.maximum(n_s, 1).astype(float)
-            mask = self._ar[None, :] < n_s[:, None]  # (m, L / q)
-            # cos / sin of the stride phase at harmonics 1, 2, 4 (double-angle recursion), and
-            # the window itself (for the sums): one matrix product gives every coefficient
-            ph = a_ph[:, None] + b_ph[:, None] * self._ar[None, :]
-            mk = mask.astype(float)
-            c1 = np.cos(ph) * mk
-            s1 = np.sin(ph) * mk
-            c2 = c1 * c1 - s1 * s1
-            s2 = 2.0 * c1 * s1
-            W = np.stack([c1, c2, c2 * c2 - s2 * s2, s1, s2, 2.0 * c2 * s2, mk], axis=1)  # (m, 7, L)
-            R = np.matmul(W, X)  # (m, 7 basis, 6 channels)
-            # a NaN anywhere in a window poisons its sums: such steps carry no evidence
-            tot = R[:, 6, :]
-            valid &= np.isfinite(tot[:, :3]).all(axis=1)
-            has_g &= np.isfinite(tot[:, 3:]).all(axis=1)
-            if not (valid & has_g).all():
-                X[~np.isfinite(X)] = 0.0
-                X[~valid] = 0.0
-                X[~has_g, :, 3:] = 0.0
-                R = np.matmul(W, X)
-                tot = R[:, 6, :]
-            vert = np.matmul(X[:, :, :3], ups[:, :, None])[:, :, 0]
-            vmin = np.where(mask, vert, np.inf).min(axis=1)
-            # vertical specific force in g: raw acc includes gravity, dynamic acc does not
-            vmin_g = np.where(raw_acc, vmin, vmin + G0_M_S2) / G0_M_S2
-            R = R / nn[:, None, None]
-            # remove each window's mean: C_k(x - mu) = C_k(x) - mu C_k(1)
-            R = R[:, :6, :] - (W[:, :6, :].sum(axis=2) / nn[:, None])[:, :, None] * R[:, 6:7, :]
-            C = R[:, :3, :] - 1j * R[:, 3:, :]  # e^{-i phi} = cos - i sin; (m, 3 harmonics, 6)
-            Vk = np.einsum("mhk,mk->mh", C[:, :, :3], ups)  # vertical coefficients
-            Hk = C[:, :, :3] - Vk[:, :, None] * ups[:, None, :]  # horizontal (sensor frame)
-            f = dict(C=C, Vk=Vk, Hk=Hk, ups=ups, vmin_g=vmin_g, step_s=T / 2.0, valid=valid, half=half,
-                     has_g=has_g)
-        self._sequential(todo, f, T / 2.0)
+        if sel.size:
+            f = self._features(m, sel, wins, raw_all, i0a[sel].astype(np.intp), nb_all[sel],
+                               t0w[sel], fsw[sel], w0[sel], T[sel])
+            f["half"] = half
+            f["step_s"] = T / 2.0
+        self._sequential(steps, f, T / 2.0)
 
-    def _axes(self, todo: list[_Held], f: dict) -> np.ndarray:
+    def _features(self, m: int, sel: np.ndarray, wins: list, raw_all: bool, i0: np.ndarray,
+                  nb: np.ndarray, t0w: np.ndarray, fsw: np.ndarray, w0: np.ndarray,
+                  T: np.ndarray) -> dict:
+        """Fourier coefficients (stride harmonics 1, 2, 4) of the selected steps' windows.
+
+        Every selected window contributes one slice of the same length (the batch's longest
+        stride), so the slices stack into one array without padding copies; the projection
+        kernels (cos / sin at the stride phase, zero outside each stride) make one batched
+        matrix product give every coefficient.
+        """
+        q = self._q
+        k = sel.size
+        Lb = int(nb.max())
+        Ls = Lb * q
+        wl = [wins[j] for j in sel.tolist()]
+        if raw_all:
+            accs = [w.acc_m_s2 for w in wl]
+            lens = np.array([len(a) for a in accs])
+        else:
+            accs = []
+            for w in wl:
+                raw = getattr(w, "acc_m_s2", None)
+                accs.append(raw if raw is not None else
+                            w.horizontal_m_s2 + np.multiply.outer(w.vertical_m_s2, w.g_hat))
+            lens = np.array([len(a) for a in accs])
+        # each slice starts at the stride (or earlier by whole blocks, at the window's end)
+        shift = np.maximum(0, i0 + Ls - lens)
+        shift = -(-shift // q) * q
+        s0 = i0 - shift
+        fits = s0 >= 0
+        s0 = np.where(fits, s0, i0)
+        off = np.where(fits, shift // q, 0)  # the stride's first block inside the slice
+        s0l = s0.tolist()
+        gys = [w.gyro_rad_s for w in wl]
+        has_g = np.array([g is not None for g in gys], dtype=bool)
+        if fits.all():
+            Xa = np.concatenate([a[s:s + Ls] for a, s in zip(accs, s0l)])
+            if has_g.all():
+                Xg = np.concatenate([g[s:s + Ls] for g, s in zip(gys, s0l)])
+            else:
+                Xg = np.zeros((k * Ls, 3))
+                for j in np.flatnonzero(has_g).tolist():
+                    Xg[j * Ls:(j + 1) * Ls] = gys[j][s0l[j]:s0l[j] + Ls]
+        else:  # a window too short for the slice (rare): zero-padded copies
+            Xa = np.zeros((k * Ls, 3))
+            Xg = np.zeros((k * Ls, 3))
+            for j, (a, g, s) in enumerate(zip(accs, gys, s0l)):
+                x = a[s:s + Ls]
+                Xa[j * Ls:j * Ls + len(x)] = x
+                if g is not None:
+                    x = g[s:s + Ls]
+                    Xg[j * Ls:j * Ls + len(x)] = x
+        ups = np.array([w.g_hat for w in wl], dtype=float).reshape(k, 3)
+        # acc and gyro side by side, block means of q samples (an anti-alias low-pass): the
+        # block sums as one small matrix product each
+        X = np.empty((k * Lb, 6))
+        if q > 1:
+            S = self._block_sum
+            np.matmul(Xa.reshape(k * Lb, q * 3), S, out=X[:, :3])
+            np.matmul(Xg.reshape(k * Lb, q * 3), S, out=X[:, 3:])
+            X *= 1.0 / q
+        else:
+            X[:, :3] = Xa
+            X[:, 3:] = Xg
+        X = X.reshape(k, Lb, 6)
+        a_ph = 2.0 * np.pi * (t0w + i0 / fsw - w0) / T
+        b_ph = 2.0 * np.pi / (fsw * T)
+        if q > 1:
+            a_ph = a_ph + b_ph * (q - 1) / 2.0
+            b_ph = b_ph * q
+        # block index relative to the stride's first block; the kernels vanish outside it
+        rel = np.arange(Lb, dtype=float)[None, :] - off[:, None]
+        mask = (rel >= 0) & (rel < nb[:, None])
+        mk = mask.astype(float)
+        ph = a_ph[:, None] + b_ph[:, None] * rel
+        W = np.empty((k, 7, Lb))
+        c1 = np.cos(ph) * mk
+        s1 = np.sin(ph) * mk
+        c2 = c1 * c1 - s1 * s1
+        s2 = 2.0 * c1 * s1
+        W[:, 0] = c1
+        W[:, 1] = c2
+        W[:, 2] = c2 * c2 - s2 * s2
+        W[:, 3] = s1
+        W[:, 4] = s2
+        W[:, 5] = 2.0 * c2 * s2
+        W[:, 6] = mk
+        R = np.matmul(W, X)  # (k, 7 kernels, 6 channels)
+        # a NaN anywhere in a stride poisons its sums: such steps carry no evidence
+        tot = R[:, 6]
+        valid = np.isfinite(tot[:, :3]).all(axis=1)
+        has_g &= np.isfinite(tot[:, 3:]).all(axis=1)
+        if not (valid & has_g).all():
+            inside = mask[:, :, None]
+            fin = np.isfinite(X)
+            valid = (fin[:, :, :3] | ~inside).all(axis=(1, 2))
+            has_g &= (fin[:, :, 3:] | ~inside).all(axis=(1, 2))
+            keep = fin & inside & np.concatenate([np.repeat(valid[:, None, None], 3, axis=2),
+                                                  np.repeat(has_g[:, None, None], 3, axis=2)], axis=2)
+            X = np.where(keep, X, 0.0)
+            R = np.matmul(W, X)
+        vert = np.matmul(X[:, :, :3], ups[:, :, None])[:, :, 0]
+        vmin = np.where(mask, vert, np.inf).min(axis=1)
+        # vertical specific force in g: raw acc includes gravity, dynamic acc does not
+        if not raw_all:
+            raw = np.array([getattr(w, "acc_m_s2", None) is not None for w in wl], dtype=bool)
+            vmin = np.where(raw, vmin, vmin + G0_M_S2)
+        nn = nb.astype(float)[:, None, None]
+        R = R / nn
+        # remove each window's mean: C_k(x - mu) = C_k(x) - mu C_k(1)
+        R = R[:, :6, :] - (W[:, :6, :].sum(axis=2) / nn[:, :, 0])[:, :, None] * R[:, 6:7, :]
+        # back to the batch's rows (steps without a usable window stay zero / invalid)
+        C = np.zeros((m, 3, 6), dtype=complex)
+        C[sel] = R[:, :3, :] - 1j * R[:, 3:, :]  # e^{-i phi} = cos - i sin
+        U = np.zeros((m, 3))
+        U[sel] = ups
+        va = np.zeros(m, dtype=bool)
+        va[sel] = valid
+        hg = np.zeros(m, dtype=bool)
+        hg[sel] = has_g
+        vmin_g = np.full(m, np.inf)
+        vmin_g[sel] = vmin / G0_M_S2
+        Vk = np.einsum("mhk,mk->mh", C[:, :, :3], U)  # vertical coefficients
+        Hk = C[:, :, :3] - Vk[:, :, None] * U[:, None, :]  # horizontal (sensor frame)
+        return dict(C=C, Vk=Vk, Hk=Hk, ups=U, vmin_g=vmin_g, valid=va, has_g=hg)
+
+    def _decay_only(self, m: int) -> None:
+        """The AP-axis covariance forgets over ``m`` steps that taught nothing (same
+        arithmetic as the recursion in :meth:`_axes`, so batching does not matter)."""
+        if self.mount is not None:
+            return
+        d = self.p.ap_decay
+        C, c = self._C, self._C_n
+        for _ in range(m):
+            C = d * C
+            c = d * c
+        self._C, self._C_n = C, c
+
+    def _axes(self, m: int, f: dict) -> np.ndarray:
         """Forward/AP unit axis per step (sensor frame), sign-tracked; NaN rows when unknown."""
-        m = len(todo)
         ups, valid, H2 = f["ups"], f["valid"], f["Hk"][:, 1, :]
         E = np.full((m, 3), np.nan)
         if self.mount is not None:
@@ -426,10 +510,10 @@ class DirectionEstimator:
                 self._ap_ref = E[np.flatnonzero(ok)[-1]].copy()
             return E
         S = np.real(H2[:, :, None] * np.conj(H2[:, None, :]))  # (m, 3, 3)
-        S[~valid] = 0.0
         # slow steps (one-step windows) do not teach the axis: at very low cadence the
         # medio-lateral sway can carry more step-frequency power than the AP motion
-        S[f["half"]] = 0.0
+        teach = valid & ~f["half"]
+        S[~teach] = 0.0
         d = self.p.ap_decay
         # C_j = d C_{j-1} + S_j, run in C by lfilter (the same arithmetic whatever the batch)
         Ms, _ = lfilter([1.0], [1.0, -d], S.reshape(m, 9), axis=0,
@@ -437,13 +521,13 @@ class DirectionEstimator:
         Ms = Ms.reshape(m, 3, 3)
         self._C = Ms[-1].copy()
         # how many (decayed) strides taught the axis so far: too few -> no axis yet
-        cnt, _ = lfilter([1.0], [1.0, -d], (valid & ~f["half"]).astype(float), zi=[d * self._C_n])
+        cnt, _ = lfilter([1.0], [1.0, -d], teach.astype(float), zi=[d * self._C_n])
         self._C_n = float(cnt[-1])
         # principal axis of the 2x2 covariance in the horizontal plane (closed form): basis
         # u1 = up x (the sensor axis least aligned with up), u2 = up x u1
-        k = np.argmin(np.abs(ups), axis=1)
+        kk = np.argmin(np.abs(ups), axis=1)
         ref = np.zeros((m, 3))
-        ref[np.arange(m), k] = 1.0
+        ref[np.arange(m), kk] = 1.0
         u1 = np.cross(ups, ref)
         u1 /= np.maximum(np.linalg.norm(u1, axis=1), 1e-12)[:, None]
         u2 = np.cross(ups, u1)
@@ -470,15 +554,18 @@ class DirectionEstimator:
             self._ap_ref = v[-1].copy()
         return E
 
-    def _sequential(self, todo: list[_Held], f: dict | None, step_s: np.ndarray) -> None:
+    def _sequential(self, steps: list[Step], f: dict | None, step_s: np.ndarray) -> None:
+        """Per-step features and evidence (vectorised), then the HMM forward filter."""
         p = self.p
-        m = len(todo)
+        m = len(steps)
         nanv = np.full(m, np.nan)
-        pa, rm, av, aav = nanv.copy(), nanv.copy(), nanv.copy(), nanv.copy()
+        pa, rm, av, aav = nanv, nanv, nanv, nanv
         gait = np.zeros(m, dtype=int)
         ok = np.zeros(m, dtype=bool)
-        if f is not None:
-            E = self._axes(todo, f)
+        if f is None:
+            self._decay_only(m)
+        else:
+            E = self._axes(m, f)
             ok = f["valid"] & np.isfinite(E).all(axis=1)
             Eo = np.where(ok[:, None], E, 0.0)
             ml = np.cross(f["ups"], Eo)
@@ -509,52 +596,70 @@ class DirectionEstimator:
                     self._has_gyro = True
                 elif self._has_gyro is None:
                     self._has_gyro = False
-        # evidence with a gyroscope (sign-free): vectorised
+        # evidence with a gyroscope (sign-free)
         has_pa = ok & np.isfinite(pa)
         llr = np.where(has_pa, p.gain_pa * np.nan_to_num(pa) + p.gain_rm * np.nan_to_num(rm), 0.0)
         vote = has_pa & (np.abs(pa) >= p.sign_min_pa) & (gait == 1) & np.isfinite(av)
-        inc = np.where(vote, np.sign(pa) * np.nan_to_num(av), 0.0)
         no_pa = ok & ~has_pa & (gait != 0)
-        prior = self._p_last
-        ps = p.p_switch
-        llr_l = llr.tolist()
         if vote.any() or no_pa.any():
-            inc_l, vote_l, nopa_l = inc.tolist(), vote.tolist(), no_pa.tolist()
-            gait_l, av_l, aav_l = gait.tolist(), av.tolist(), aav.tolist()
-            for j in range(m):
-                if vote_l[j]:
-                    self._vote(inc_l[j])
-                elif nopa_l[j]:
-                    llr_l[j] = self._llr_no_gyro(gait_l[j], av_l[j], aav_l[j])
-        a_stay, a_sw = 1.0 - ps, ps
-        exp = math.exp
-        for j, h in enumerate(todo):
-            # HMM forward step: predicted P(forward), then the evidence (in log-odds)
+            self._votes_and_no_gyro(llr, vote, no_pa, np.where(vote, np.sign(pa) * np.nan_to_num(av), 0.0),
+                                    gait, av, aav)
+        # the HMM forward filter over plain floats: predicted P(forward), then the evidence
+        prior = self._p_last
+        a_stay, a_sw = 1.0 - p.p_switch, p.p_switch
+        exp, log = math.exp, math.log
+        llr_l = llr.tolist()
+        pf_l = [0.0] * m
+        for j, x in enumerate(llr_l):
             pf = prior * a_stay + (1.0 - prior) * a_sw
-            x = llr_l[j]
             if x == 0.0:
                 prior = pf
             else:
-                lo = math.log(pf / (1.0 - pf)) + x
+                lo = log(pf / (1.0 - pf)) + x
                 lo = -30.0 if lo < -30.0 else (30.0 if lo > 30.0 else lo)
                 prior = 1.0 / (1.0 + exp(-lo))
-            h.llr = x
-            h.p_filt = prior
+            pf_l[j] = prior
         self._p_last = prior
+        self._e_steps += steps
+        self._e_llr += llr_l
+        self._e_pf += pf_l
         self._n_evidence += m - llr_l.count(0.0)
         if self.trace is not None:
-            for j, h in enumerate(todo):
+            for j, s in enumerate(steps):
                 self.trace.append(StepEvidence(
-                    t_s=h.step.t_s, ok=bool(ok[j]), pa=float(pa[j]), av=float(av[j]),
+                    t_s=s.t_s, ok=bool(ok[j]), pa=float(pa[j]), av=float(av[j]),
                     aav=float(aav[j]), rm=float(rm[j]), gait=int(gait[j]),
                     step_s=float(step_s[j]), llr=llr_l[j]))
 
-    def _vote(self, inc: float) -> None:
-        """Add one step's evidence on the forward sign of the reference axis."""
-        self._sign_ev += inc
-        if self.mount is None and not self._sign_fixed and abs(self._sign_ev) >= self.p.sign_evidence:
-            # the forward sign relative to the (continuity-tracked) reference axis
-            self._sign_fixed = 1 if self._sign_ev > 0 else -1
+    def _votes_and_no_gyro(self, llr: np.ndarray, vote: np.ndarray, no_pa: np.ndarray,
+                           inc: np.ndarray, gait: np.ndarray, av: np.ndarray,
+                           aav: np.ndarray) -> None:
+        """Add the steps' votes on the forward sign (in order) and fill in the evidence of
+        steps without a usable gyroscope (which depends on the sign known before them)."""
+        p = self.p
+        thr = p.sign_evidence
+        nopa = np.flatnonzero(no_pa).tolist()
+        if not nopa:
+            iv = np.flatnonzero(vote).tolist()
+            # the running sum, step by step (the same additions as one at a time)
+            cum = np.cumsum(np.concatenate([[self._sign_ev], inc[iv]]))
+            if self.mount is None and not self._sign_fixed:
+                hit = np.flatnonzero(np.abs(cum[1:]) >= thr)
+                if hit.size:
+                    self._sign_fixed = 1 if cum[1 + hit[0]] > 0 else -1
+            self._sign_ev = float(cum[-1])
+            return
+        inc_l, vote_l = inc.tolist(), vote.tolist()
+        gait_l, av_l, aav_l = gait.tolist(), av.tolist(), aav.tolist()
+        nopa_set = set(nopa)
+        for j in range(len(vote_l)):
+            if vote_l[j]:
+                self._sign_ev += inc_l[j]
+                if self.mount is None and not self._sign_fixed and abs(self._sign_ev) >= thr:
+                    # the forward sign relative to the (continuity-tracked) reference axis
+                    self._sign_fixed = 1 if self._sign_ev > 0 else -1
+            elif j in nopa_set:
+                llr[j] = self._llr_no_gyro(gait_l[j], av_l[j], aav_l[j])
 
     def _llr_no_gyro(self, gait: int, av: float, aav: float) -> float:
         """Evidence without a gyroscope: the AP/vertical phase, which turns over between
@@ -569,49 +674,63 @@ class DirectionEstimator:
 
     # ------------------------------------------------------------------ release
     def _posterior(self, k: int, lag: int) -> float:
-        """P(forward) of held step k given the chain's evidence up to step k + lag."""
+        """P(forward) of evaluated step k given the chain's evidence up to step k + lag."""
         ps = self.p.p_switch
         bf, bb = 1.0, 1.0
-        held = self._held
-        for j in range(min(k + lag, len(held) - 1), k, -1):
-            llr = held[j].llr or 0.0
+        llrs = self._e_llr
+        for j in range(min(k + lag, len(llrs) - 1), k, -1):
+            llr = llrs[j]
             Lr = math.exp(-30.0 if llr < -30.0 else (30.0 if llr > 30.0 else llr))  # e(F)/e(B)
             nf = (1 - ps) * Lr * bf + ps * bb
             nb = ps * Lr * bf + (1 - ps) * bb
             z = nf + nb
             bf, bb = nf / z, nb / z
-        pf = held[k].p_filt
+        pf = self._e_pf[k]
         af, ab = pf * bf, (1.0 - pf) * bb
         return af / (af + ab) if af + ab > 0 else 0.5
 
     def _release(self, *, chain_ended: bool) -> list[Step]:
-        out: list[Step] = []
         pmin = self.p.min_confidence
-        held = self._held
-        n_eval = 0
-        for h in held:
-            if h.llr is None:
-                break
-            n_eval += 1
+        ps = self.p.p_switch
+        a_stay = 1 - ps
+        steps, llrs, pfs = self._e_steps, self._e_llr, self._e_pf
+        n_eval = len(steps)
+        exp = math.exp
         k = 0  # index of the next step to release
         while k < n_eval:
-            avail = n_eval - 1 - k  # evaluated steps after step k
-            if avail < 1 and not chain_ended:
+            if k + 1 < n_eval:
+                # fixed-lag smoothing over one step (inline _posterior(k, 1))
+                llr = llrs[k + 1]
+                Lr = exp(-30.0 if llr < -30.0 else (30.0 if llr > 30.0 else llr))
+                nf = a_stay * Lr * 1.0 + ps * 1.0
+                nb = ps * Lr * 1.0 + a_stay * 1.0
+                z = nf + nb
+                pf = pfs[k]
+                af, ab = pf * (nf / z), (1.0 - pf) * (nb / z)
+                post = af / (af + ab) if af + ab > 0 else 0.5
+            elif chain_ended:
+                pf = pfs[k]
+                af, ab = pf, 1.0 - pf
+                post = af / (af + ab) if af + ab > 0 else 0.5
+            else:
                 break
-            post = self._posterior(k, 1)
-            if not self._chain_decided and abs(2 * post - 1) < pmin:
+            conf = abs(2.0 * post - 1.0)
+            if conf < pmin and not self._chain_decided:
+                # start of a chain, still undecided: wait for more evidence (fixed lags, so
+                # the result does not depend on when this runs)
+                avail = n_eval - 1 - k
                 lag = 1
                 wait = False
-                while abs(2 * post - 1) < pmin and lag < 1 + self.p.max_start_hold:
+                while conf < pmin and lag < 1 + self.p.max_start_hold:
                     lag += 1
                     if lag > avail and not chain_ended:
-                        wait = True  # wait for more evidence (deterministic: fixed lags)
+                        wait = True
                         break
                     post = self._posterior(k, lag)
+                    conf = abs(2.0 * post - 1.0)
                 if wait:
                     break
-            st = held[k].step
-            conf = abs(2.0 * post - 1.0)
+            st = steps[k]
             if conf >= pmin:
                 st.direction = "forward" if post > 0.5 else "backward"
                 st.direction_confidence = conf
@@ -619,9 +738,9 @@ class DirectionEstimator:
             else:
                 st.direction = "unknown"
                 st.direction_confidence = 0.0
-            out.append(st)
             k += 1
-        del held[:k]
+        out = steps[:k]
+        del steps[:k], llrs[:k], pfs[:k]
         return out
 
 
@@ -684,7 +803,7 @@ def directions_for_steps(acc_m_s2: np.ndarray, gyro_rad_s: np.ndarray | None, *,
         st = Step(t_s=float(t), index=int(round(t * fs_hz)))
         w = step_window(acc_m_s2, gyro_rad_s, fs_hz=fs_hz, t_ic_s=float(t), mount=mount)
         out += est.push(st, w)
-        if drain_every and len(est._held) >= drain_every:
+        if drain_every and est.n_held >= drain_every:
             out += est.drain()
     out += est.flush()
     return out, est
