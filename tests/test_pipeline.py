@@ -289,3 +289,55 @@ def test_backward_running_steps_evenly_placed_per_foot():
     c_ref = 60.0 / np.diff(r)
     c = 60.0 / np.diff(t[(t > r[0] - 0.1) & (t < r[-1] + 0.1)])
     assert np.ptp(np.percentile(c, [10, 90])) < np.ptp(np.percentile(c_ref, [10, 90])) + 8
+
+
+def _bouts_of(interval_lists, dirs):
+    """Steps and bouts as the analyzer makes them, from per-bout step intervals (s)."""
+    from gait.signal.cadence import bout_cadence_spm
+
+    steps, bouts, t = [], [], 1.0
+    for b, (ivs, dd) in enumerate(zip(interval_lists, dirs)):
+        ts = [t]
+        for dt in ivs:
+            ts.append(ts[-1] + dt)
+        for i, ti in enumerate(ts):
+            cad = 60.0 / (ti - ts[i - 1]) if i else float("nan")
+            steps.append(Step(ti, int(ti * 100), direction=dd[i % len(dd)], cadence_spm=cad, bout=b))
+        bouts.append(Bout(id=b, start_s=ts[0], end_s=ts[-1], activity="walk", direction="forward",
+                          n_steps=len(ts), cadence_spm=bout_cadence_spm(np.array(ts))))
+        t = ts[-1] + 5.0
+    return steps, bouts
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.floats(0.26, 1.2), min_size=3, max_size=40), min_size=1, max_size=4),
+       st.lists(st.sampled_from(["forward", "backward", "unknown"]), min_size=1, max_size=5))
+def test_summary_cadences_are_consistent(interval_lists, dirs):
+    from gait.signal.summary import summarize
+
+    steps, bouts = _bouts_of(interval_lists, [dirs] * len(interval_lists))
+    sm = summarize(steps, bouts, duration_s=1000.0)
+    c = sm["cadence_spm"]
+    n_iv = sum(len(x) for x in interval_lists)
+    total = sum(sum(x) for x in interval_lists)
+    assert c["mean"] == pytest.approx(60.0 * n_iv / total, abs=0.01)
+    assert c["peak_10_steps"] >= c["mean"] - 0.01
+    assert c["peak_10_steps"] >= max(b.cadence_spm for b in bouts) - 0.01
+    # the overall mean is the time-weighted mean of the per-direction (and per-activity) ones
+    parts = [v for v in sm["by_direction"].values() if v["time_s"] > 0]
+    assert sum(v["time_s"] for v in parts) == pytest.approx(total, abs=0.01)
+    tw = sum(v["time_s"] * v["cadence_spm"] for v in parts) / sum(v["time_s"] for v in parts)
+    assert tw == pytest.approx(c["mean"], abs=0.02)
+    assert sm["by_activity"]["walk"]["cadence_spm"] == pytest.approx(c["mean"], abs=0.01)
+
+
+def test_peak_not_below_mean_when_a_bout_is_fast_at_its_ends():
+    """11 intervals, short at both ends: every 10-interval window holds one short interval
+    while the whole bout holds two; the peak (stretches of >= 10 intervals) is the bout."""
+    from gait.signal.summary import summarize
+
+    steps, bouts = _bouts_of([[0.3] + [0.6] * 9 + [0.3]], [["forward"]])
+    c = summarize(steps, bouts)["cadence_spm"]
+    assert c["mean"] == pytest.approx(60.0 * 11 / 6.0, abs=0.01)
+    assert c["peak_10_steps"] == pytest.approx(c["mean"], abs=0.01)
+    assert c["median"] == pytest.approx(100.0)

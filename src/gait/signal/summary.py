@@ -8,53 +8,85 @@ from typing import Any
 import numpy as np
 
 from ..types import DIRECTIONS, Bout, Step
+from .cadence import bout_cadence_spm
 
 
 def _r(x: float, nd: int = 2) -> float | None:
     return round(float(x), nd) if x is not None and math.isfinite(x) else None
 
 
-def summarize(steps: list[Step], bouts: list[Bout], *, duration_s: float | None = None) -> dict[str, Any]:
-    """The ``summary`` block of a ``gait-result/1`` document.
+#: Shortest stretch (step intervals) for the peak cadence.
+PEAK_INTERVALS = 10
 
-    Cadence figures use the steps inside bouts (each step's ``cadence_spm`` = 60 / time since
-    the previous step of its bout): ``mean`` is the mean over those steps, ``median`` their
-    median, ``peak`` the highest 10-step mean cadence inside a bout.
-    Per direction (and per activity): time (sum of the step intervals of steps with that
-    label), steps and mean cadence ``60 * steps / time``.
+
+def peak_cadence_spm(t_s: np.ndarray, k: int = PEAK_INTERVALS) -> float:
+    """Highest cadence ``60 * m / (t[i + m] - t[i])`` over stretches of at least ``k`` step
+    intervals of one bout (the whole bout when it has fewer), steps/min.
+
+    A stretch of ``2k`` or more intervals splits into two of at least ``k``, one of which is at
+    least as fast, so stretches of ``k .. 2k - 1`` intervals suffice. The bout itself is one of
+    the stretches, so the peak is never below the bout's cadence.
+    """
+    t = np.asarray(t_s, dtype=float)
+    n = t.size - 1
+    if n < 1:
+        return float("nan")
+    if n <= k:
+        return bout_cadence_spm(t)
+    best = -np.inf
+    for m in range(k, min(2 * k - 1, n) + 1):
+        d = t[m:] - t[:-m]
+        best = max(best, 60.0 * m / float(d.min()))
+    return float(best)
+
+
+def summarize(steps: list[Step], bouts: list[Bout], *, duration_s: float | None = None) -> dict[str, Any]:
+    """The ``summary`` block of a ``gait-result/1`` document (``docs/result_schema.md``).
+
+    Every cadence figure is a rate over the step intervals inside bouts (the interval of a
+    step is the time since the previous step of its bout; the first step of a bout has none):
+
+    * ``mean`` = 60 x (number of intervals) / (their total time), the steps per minute of
+      walking/running time; it equals the time-weighted mean of the bouts' cadences and of
+      the per-direction and per-activity cadences;
+    * ``median`` = the median of the per-step cadences ``60 / interval``;
+    * ``peak_10_steps`` = the highest cadence over a stretch of at least 10 intervals of one
+      bout (the whole bout when shorter), so ``peak_10_steps >= mean``.
+
+    Per direction and per activity: ``time_s`` = the total of the intervals of the steps with
+    that label, ``cadence_spm`` = 60 x their number / ``time_s``.
     """
     in_bout = [s for s in steps if s.bout >= 0]
-    cad = np.array([s.cadence_spm for s in in_bout if math.isfinite(s.cadence_spm)])
-    active_s = float(sum(b.duration_s for b in bouts))
-    peak = float("nan")
     by_bout: dict[int, list[float]] = {}
     for s in in_bout:
         by_bout.setdefault(s.bout, []).append(s.t_s)
+    ivs = []
+    peak = float("nan")
     for ts in by_bout.values():
-        t = np.asarray(ts)
-        w = min(10, t.size - 1)
-        if w >= 1:
-            c = 60.0 * w / (t[w:] - t[:-w])
-            peak = float(np.nanmax([peak, c.max()])) if math.isfinite(peak) else float(c.max())
+        t = np.sort(np.asarray(ts))
+        if t.size >= 2:
+            ivs.append(np.diff(t))
+            pk = peak_cadence_spm(t)
+            if math.isfinite(pk) and not (pk <= peak):
+                peak = pk
+    iv = np.concatenate(ivs) if ivs else np.zeros(0)
+    iv = iv[iv > 0]
+    active_s = float(sum(b.duration_s for b in bouts))
+    mean = 60.0 * iv.size / float(iv.sum()) if iv.size else float("nan")
+    median = float(np.median(60.0 / iv)) if iv.size else float("nan")
 
-    per_dir: dict[str, dict[str, Any]] = {}
-    for d in DIRECTIONS:
-        sel = [s for s in in_bout if s.direction == d]
-        t = float(sum(60.0 / s.cadence_spm for s in sel if math.isfinite(s.cadence_spm) and s.cadence_spm > 0))
-        n = len(sel)
-        per_dir[d] = {
-            "time_s": round(t, 3),
-            "steps": n,
-            "cadence_spm": _r(60.0 * sum(1 for s in sel if math.isfinite(s.cadence_spm)) / t) if t > 0 else None,
-        }
+    def rate(sel: list[Step]) -> dict[str, Any]:
+        d = [60.0 / s.cadence_spm for s in sel if math.isfinite(s.cadence_spm) and s.cadence_spm > 0]
+        t = float(sum(d))
+        return {"time_s": round(t, 3), "steps": len(sel),
+                "cadence_spm": _r(60.0 * len(d) / t) if t > 0 else None}
+
+    per_dir = {d: rate([s for s in in_bout if s.direction == d]) for d in DIRECTIONS}
+    act_of = {b.id: b.activity for b in bouts}
     per_act: dict[str, dict[str, Any]] = {}
-    for b in bouts:
-        a = per_act.setdefault(b.activity, {"time_s": 0.0, "steps": 0, "bouts": 0})
-        a["time_s"] += b.duration_s
-        a["steps"] += b.n_steps
-        a["bouts"] += 1
-    for a in per_act.values():
-        a["time_s"] = round(a["time_s"], 3)
+    for a in dict.fromkeys(b.activity for b in bouts):
+        per_act[a] = rate([s for s in in_bout if act_of.get(s.bout) == a])
+        per_act[a]["bouts"] = sum(1 for b in bouts if b.activity == a)
     return {
         "n_steps": len(steps),
         "n_steps_in_bouts": len(in_bout),
@@ -62,8 +94,8 @@ def summarize(steps: list[Step], bouts: list[Bout], *, duration_s: float | None 
         "duration_s": _r(duration_s, 3) if duration_s is not None else None,
         "active_time_s": round(active_s, 3),
         "cadence_spm": {
-            "mean": _r(float(cad.mean())) if cad.size else None,
-            "median": _r(float(np.median(cad))) if cad.size else None,
+            "mean": _r(mean),
+            "median": _r(median),
             "peak_10_steps": _r(peak),
         },
         "by_direction": per_dir,
