@@ -14,6 +14,7 @@ appends blocks as they arrive (live capture) and keeps the file readable at ever
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -237,6 +238,20 @@ def write_recording(path: str | Path, recording: Recording, *,
         h["start_time"] = i.extra["start_time_local"]
     cols = ["t_s", *ACC_COLS] + (list(GYRO_COLS) if recording.has_gyro else [])
     tmp = path.with_name(path.name + ".part")
+    try:
+        _write_rows(tmp, h, cols, recording)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise GaitError(f"cannot write the recording ({exc.strerror or exc}); check that the "
+                        "folder exists and is writable, and that the disk has space",
+                        path=path) from None
+    finally:  # a failed or interrupted write leaves no half-written .part behind
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    return path
+
+
+def _write_rows(tmp: Path, h: dict, cols: list[str], recording: Recording) -> None:
     with open(tmp, "w", encoding="utf-8", newline="\n") as f:
         f.write(MAGIC + "\n# " + json.dumps(h, separators=(", ", ": ")) + "\n" + ",".join(cols) + "\n")
         n = recording.n_samples
@@ -265,8 +280,6 @@ def write_recording(path: str | Path, recording: Recording, *,
                                  None if recording.gyro_rad_s is None else recording.gyro_rad_s[a:b][idx]))
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
 
 
 class RecordingWriter:
@@ -319,7 +332,15 @@ class RecordingWriter:
         h = _header_dict(device=device, mount=mount, fs_hz=fs_hz,
                          start_time=start_time or datetime.now(timezone.utc),
                          has_gyro=has_gyro, header_extra=header_extra)
-        f = open(path, "w", encoding="utf-8", newline="\n", buffering=1 << 16)
+        try:  # "x": never truncate a recording that appeared since the check above
+            f = open(path, "w" if overwrite else "x", encoding="utf-8", newline="\n",
+                     buffering=1 << 16)
+        except FileExistsError:
+            raise GaitError("the file exists already (refusing to overwrite a recording)",
+                            path=path) from None
+        except OSError as exc:
+            raise GaitError(f"cannot create the recording ({exc.strerror or exc}); check that "
+                            "the folder exists and is writable", path=path) from None
         cols = ["t_s", *ACC_COLS] + (list(GYRO_COLS) if has_gyro else [])
         f.write(MAGIC + "\n# " + json.dumps(h, separators=(", ", ": ")) + "\n" + ",".join(cols) + "\n")
         f.flush()
