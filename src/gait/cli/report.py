@@ -9,6 +9,7 @@ One recording: ``OUT/report.html`` (self-contained), ``OUT/figures/*.png`` + ``*
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -62,6 +63,7 @@ def _report_one(args: argparse.Namespace, path: str, out_dir: Path,
     src = Path(path)
     if not src.exists():
         raise GaitError("no such file or folder", path=path)
+    _make_out_dir(out_dir)  # an unwritable output fails before the work and the history row
     hist = None if args.no_history else History(args.db)  # a bad --db fails before the work
     try:
         rec = read_from_args(args, path)
@@ -76,6 +78,19 @@ def _report_one(args: argparse.Namespace, path: str, out_dir: Path,
     files = write_report(result, out_dir, source_name=src.name, history_runs=runs,
                          current_key=key, dpi=args.dpi, extra_links=extra_links)
     return {"files": files, "record": run_record(result)}
+
+
+def _make_out_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise GaitError("the output path exists and is not a folder; pick a folder with -o",
+                        path=out_dir) from None
+    except OSError as exc:
+        raise GaitError(f"cannot create the output folder ({exc.strerror or exc}); pick a "
+                        "writable place with -o", path=out_dir) from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise GaitError("the output folder is not writable; pick another with -o", path=out_dir)
 
 
 def _brief(r: dict) -> str:
@@ -103,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     out = Path(args.out) if args.out else Path("gait_reports")
-    out.mkdir(parents=True, exist_ok=True)
+    _make_out_dir(out)
     used: set[str] = {"index.html"}
     entries = []
     failed = 0
