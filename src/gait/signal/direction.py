@@ -126,6 +126,17 @@ class StepEvidence:
 _BATCH = 256  # steps per vectorised batch (bounds the temporary arrays)
 
 
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cross product of two (m, 3) arrays (``np.cross``'s arithmetic, less overhead)."""
+    a0, a1, a2 = a[:, 0], a[:, 1], a[:, 2]
+    b0, b1, b2 = b[:, 0], b[:, 1], b[:, 2]
+    out = np.empty(a.shape)
+    out[:, 0] = a1 * b2 - a2 * b1
+    out[:, 1] = a2 * b0 - a0 * b2
+    out[:, 2] = a0 * b1 - a1 * b0
+    return out
+
+
 class DirectionEstimator:
     """Streaming direction stage: ``push(step, window)``, ``drain()``, ``flush()`` (module doc).
 
@@ -286,27 +297,40 @@ class DirectionEstimator:
         tn = [s.t_s for s in steps[1:n + 1]]
         if len(tn) < n:
             tn.append(math.nan)
-        for k in range(0, n, _BATCH):
-            e = min(n, k + _BATCH)
-            self._evaluate_batch(steps[k:e], wins[k:e], tprev[k:e], tn[k:e])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for k in range(0, n, _BATCH):
+                e = min(n, k + _BATCH)
+                self._evaluate_batch(steps[k:e], wins[k:e], tprev[k:e], tn[k:e])
         del steps[:n], wins[:n], tprev[:n]
 
-    def _window_meta(self, wins: list) -> tuple[np.ndarray, bool]:
-        """(m, 4) array of t0_s, fs_hz, step_period_s, length per window; raw acc everywhere?"""
+    def _window_meta(self, wins: list) -> tuple:
+        """Per window: (m, 4) array of t0_s, fs_hz, step_period_s, length; raw acc everywhere?;
+        and the lists of specific-force arrays, gyro arrays (or None) and up vectors."""
         try:  # the analyzer's windows: raw specific force, one array per window
-            return np.array([(w.t0_s, w.fs_hz, w.step_period_s, len(w.acc_m_s2)) for w in wins],
-                            dtype=float).reshape(-1, 4), True
+            rows = [(w.t0_s, w.fs_hz, w.step_period_s, w.acc_m_s2, w.gyro_rad_s, w.g_hat)
+                    for w in wins]
+            t0, fs, per, accs, gys, ghs = zip(*rows)
+            lens = list(map(len, accs))
+            meta = np.array([t0, fs, per, lens], dtype=float).T
+            return meta, True, list(accs), list(gys), list(ghs)
         except (AttributeError, TypeError):
             nan = math.nan
-            rows = []
+            rows, accs, gys, ghs = [], [], [], []
             for w in wins:
                 if w is None:
                     rows.append((nan, nan, nan, 0))
-                else:
-                    raw = getattr(w, "acc_m_s2", None)
-                    rows.append((w.t0_s, w.fs_hz, float(w.step_period_s),
-                                 len(raw) if raw is not None else len(w.vertical_m_s2)))
-            return np.array(rows, dtype=float).reshape(-1, 4), False
+                    accs.append(None)
+                    gys.append(None)
+                    ghs.append(None)
+                    continue
+                raw = getattr(w, "acc_m_s2", None)
+                if raw is None:  # built from arrays (research): rebuild the specific force
+                    raw = w.horizontal_m_s2 + np.multiply.outer(w.vertical_m_s2, w.g_hat)
+                rows.append((w.t0_s, w.fs_hz, float(w.step_period_s), len(raw)))
+                accs.append(raw)
+                gys.append(w.gyro_rad_s)
+                ghs.append(w.g_hat)
+            return np.array(rows, dtype=float).reshape(-1, 4), False, accs, gys, ghs
 
     def _evaluate_batch(self, steps: list[Step], wins: list, tprev: list[float],
                         tnext: list[float]) -> None:
@@ -317,48 +341,47 @@ class DirectionEstimator:
         t = np.array([s.t_s for s in steps])
         tp = np.array(tprev, dtype=float)
         tn = np.array(tnext, dtype=float)
-        meta, raw_all = self._window_meta(wins)
+        meta, raw_all, accs, gys, ghs = self._window_meta(wins)
         t0w, fsw, per, nw = meta[:, 0], meta[:, 1], meta[:, 2], meta[:, 3]
         # stride window [w0, w1]: the neighbouring steps, guarded by the detector's period
         d1, d2 = t - tp, tn - t
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ok1 = (d1 >= p.min_step_s) & (d1 <= p.max_step_s)
-            ok2 = (d2 >= p.min_step_s) & (d2 <= p.max_step_s)
-            per_ok = (per >= p.min_step_s) & (per <= p.max_period_s)
-            ok1 &= ~per_ok | (np.abs(d1 - per) <= 0.3 * per)
-            ok2 &= ~per_ok | (np.abs(d2 - per) <= 0.3 * per)
-            both = ok1 & ok2 & (d1 / d2 >= 0.5) & (d1 / d2 <= 2.0)
+        ok1 = (d1 >= p.min_step_s) & (d1 <= p.max_step_s)
+        ok2 = (d2 >= p.min_step_s) & (d2 <= p.max_step_s)
+        per_ok = (per >= p.min_step_s) & (per <= p.max_period_s)
+        ok1 &= ~per_ok | (np.abs(d1 - per) <= 0.3 * per)
+        ok2 &= ~per_ok | (np.abs(d2 - per) <= 0.3 * per)
+        both = ok1 & ok2 & (d1 / d2 >= 0.5) & (d1 / d2 <= 2.0)
         left = np.where(both | ok1, d1, np.where(ok2, d2, per))
         right = np.where(both, d2, np.where(ok1, d1, np.where(ok2, d2, per)))
         has_win = both | ok1 | ok2 | per_ok
         w0 = t - left
         T = left + right
-        with np.errstate(invalid="ignore"):
-            i0a = np.ceil((w0 - t0w) * fsw - 1e-9)
-            i1a = np.floor((w0 + T - t0w) * fsw - 1e-9) + 1.0
-            full = has_win & (i0a >= 0) & (i1a <= nw) & (i1a - i0a >= 8) & (i1a - i0a <= L)
-            # slow walking (steps longer than max_step_s): one step centred on the initial
-            # contact, when the whole stride does not fit
-            w0h = t - T / 4.0
-            i0h = np.ceil((w0h - t0w) * fsw - 1e-9)
-            i1h = np.floor((w0h + T / 2.0 - t0w) * fsw - 1e-9) + 1.0
-            half = has_win & ~full & (T > 2.0 * p.max_step_s) & (i0h >= 0) & (i1h <= nw) & (i1h - i0h >= 8) & (i1h - i0h <= L)
+        i0a = np.ceil((w0 - t0w) * fsw - 1e-9)
+        i1a = np.floor((w0 + T - t0w) * fsw - 1e-9) + 1.0
+        full = has_win & (i0a >= 0) & (i1a <= nw) & (i1a - i0a >= 8) & (i1a - i0a <= L)
+        # slow walking (steps longer than max_step_s): one step centred on the initial
+        # contact, when the whole stride does not fit
+        w0h = t - T / 4.0
+        i0h = np.ceil((w0h - t0w) * fsw - 1e-9)
+        i1h = np.floor((w0h + T / 2.0 - t0w) * fsw - 1e-9) + 1.0
+        half = has_win & ~full & (T > 2.0 * p.max_step_s) & (i0h >= 0) & (i1h <= nw) & (i1h - i0h >= 8) & (i1h - i0h <= L)
         w0 = np.where(half, w0h, w0)
         i0a = np.where(half, i0h, i0a)
         i1a = np.where(half, i1h, i1a)
         cand = full | half
         # block means of q samples (an anti-alias low-pass); a trailing partial block is dropped
         nb_all = np.where(cand, i1a - i0a, 0.0).astype(np.intp) // q
-        sel = np.flatnonzero(cand & (nb_all >= 8))
+        sel = np.nonzero(cand & (nb_all >= 8))[0]
         f = None
         if sel.size:
-            f = self._features(m, sel, wins, raw_all, i0a[sel].astype(np.intp), nb_all[sel],
-                               t0w[sel], fsw[sel], w0[sel], T[sel])
+            f = self._features(m, sel, wins, raw_all, accs, gys, ghs, i0a[sel].astype(np.intp),
+                               nb_all[sel], t0w[sel], fsw[sel], w0[sel], T[sel])
             f["half"] = half
             f["step_s"] = T / 2.0
         self._sequential(steps, f, T / 2.0)
 
-    def _features(self, m: int, sel: np.ndarray, wins: list, raw_all: bool, i0: np.ndarray,
+    def _features(self, m: int, sel: np.ndarray, wins: list, raw_all: bool, accs_all: list,
+                  gys_all: list, ghs_all: list, i0: np.ndarray,
                   nb: np.ndarray, t0w: np.ndarray, fsw: np.ndarray, w0: np.ndarray,
                   T: np.ndarray) -> dict:
         """Fourier coefficients (stride harmonics 1, 2, 4) of the selected steps' windows.
@@ -372,17 +395,14 @@ class DirectionEstimator:
         k = sel.size
         Lb = int(nb.max())
         Ls = Lb * q
-        wl = [wins[j] for j in sel.tolist()]
-        if raw_all:
-            accs = [w.acc_m_s2 for w in wl]
-            lens = np.array([len(a) for a in accs])
+        if k == m:
+            accs, gys, ghs = accs_all, gys_all, ghs_all
         else:
-            accs = []
-            for w in wl:
-                raw = getattr(w, "acc_m_s2", None)
-                accs.append(raw if raw is not None else
-                            w.horizontal_m_s2 + np.multiply.outer(w.vertical_m_s2, w.g_hat))
-            lens = np.array([len(a) for a in accs])
+            sl = sel.tolist()
+            accs = [accs_all[j] for j in sl]
+            gys = [gys_all[j] for j in sl]
+            ghs = [ghs_all[j] for j in sl]
+        lens = np.array(list(map(len, accs)))
         # each slice starts at the stride (or earlier by whole blocks, at the window's end)
         shift = np.maximum(0, i0 + Ls - lens)
         shift = -(-shift // q) * q
@@ -391,7 +411,6 @@ class DirectionEstimator:
         s0 = np.where(fits, s0, i0)
         off = np.where(fits, shift // q, 0)  # the stride's first block inside the slice
         s0l = s0.tolist()
-        gys = [w.gyro_rad_s for w in wl]
         has_g = np.array([g is not None for g in gys], dtype=bool)
         if fits.all():
             Xa = np.concatenate([a[s:s + Ls] for a, s in zip(accs, s0l)])
@@ -399,7 +418,7 @@ class DirectionEstimator:
                 Xg = np.concatenate([g[s:s + Ls] for g, s in zip(gys, s0l)])
             else:
                 Xg = np.zeros((k * Ls, 3))
-                for j in np.flatnonzero(has_g).tolist():
+                for j in np.nonzero(has_g)[0].tolist():
                     Xg[j * Ls:(j + 1) * Ls] = gys[j][s0l[j]:s0l[j] + Ls]
         else:  # a window too short for the slice (rare): zero-padded copies
             Xa = np.zeros((k * Ls, 3))
@@ -410,7 +429,7 @@ class DirectionEstimator:
                 if g is not None:
                     x = g[s:s + Ls]
                     Xg[j * Ls:j * Ls + len(x)] = x
-        ups = np.array([w.g_hat for w in wl], dtype=float).reshape(k, 3)
+        ups = np.concatenate(ghs).astype(float, copy=False).reshape(k, 3)
         # acc and gyro side by side, block means of q samples (an anti-alias low-pass): the
         # block sums as one small matrix product each
         X = np.empty((k * Lb, 6))
@@ -463,7 +482,8 @@ class DirectionEstimator:
         vmin = np.where(mask, vert, np.inf).min(axis=1)
         # vertical specific force in g: raw acc includes gravity, dynamic acc does not
         if not raw_all:
-            raw = np.array([getattr(w, "acc_m_s2", None) is not None for w in wl], dtype=bool)
+            raw = np.array([getattr(wins[j], "acc_m_s2", None) is not None for j in sel.tolist()],
+                           dtype=bool)
             vmin = np.where(raw, vmin, vmin + G0_M_S2)
         nn = nb.astype(float)[:, None, None]
         R = R / nn
@@ -507,7 +527,7 @@ class DirectionEstimator:
             ok = valid & (n > 1e-6)
             E[ok] = e[ok] / n[ok, None]
             if ok.any():
-                self._ap_ref = E[np.flatnonzero(ok)[-1]].copy()
+                self._ap_ref = E[np.nonzero(ok)[0][-1]].copy()
             return E
         S = np.real(H2[:, :, None] * np.conj(H2[:, None, :]))  # (m, 3, 3)
         # slow steps (one-step windows) do not teach the axis: at very low cadence the
@@ -515,22 +535,27 @@ class DirectionEstimator:
         teach = valid & ~f["half"]
         S[~teach] = 0.0
         d = self.p.ap_decay
-        # C_j = d C_{j-1} + S_j, run in C by lfilter (the same arithmetic whatever the batch)
-        Ms, _ = lfilter([1.0], [1.0, -d], S.reshape(m, 9), axis=0,
-                        zi=(d * self._C).reshape(1, 9))
-        Ms = Ms.reshape(m, 3, 3)
+        # C_j = d C_{j-1} + S_j, run in C by lfilter (the same arithmetic whatever the batch),
+        # and alongside it how many (decayed) strides taught the axis: too few -> no axis yet
+        Z = np.empty((m, 10))
+        Z[:, :9] = S.reshape(m, 9)
+        Z[:, 9] = teach
+        zi = np.empty((1, 10))
+        zi[0, :9] = (d * self._C).reshape(9)
+        zi[0, 9] = d * self._C_n
+        Mz, _ = lfilter([1.0], [1.0, -d], Z, axis=0, zi=zi)
+        Ms = Mz[:, :9].reshape(m, 3, 3)
+        cnt = Mz[:, 9]
         self._C = Ms[-1].copy()
-        # how many (decayed) strides taught the axis so far: too few -> no axis yet
-        cnt, _ = lfilter([1.0], [1.0, -d], teach.astype(float), zi=[d * self._C_n])
         self._C_n = float(cnt[-1])
         # principal axis of the 2x2 covariance in the horizontal plane (closed form): basis
         # u1 = up x (the sensor axis least aligned with up), u2 = up x u1
-        kk = np.argmin(np.abs(ups), axis=1)
+        kk = np.abs(ups).argmin(axis=1)
         ref = np.zeros((m, 3))
         ref[np.arange(m), kk] = 1.0
-        u1 = np.cross(ups, ref)
-        u1 /= np.maximum(np.linalg.norm(u1, axis=1), 1e-12)[:, None]
-        u2 = np.cross(ups, u1)
+        u1 = _cross(ups, ref)
+        u1 /= np.maximum(np.sqrt((u1 * u1).sum(axis=1)), 1e-12)[:, None]
+        u2 = _cross(ups, u1)
         Mu1 = np.matmul(Ms, u1[:, :, None])[:, :, 0]
         Mu2 = np.matmul(Ms, u2[:, :, None])[:, :, 0]
         a11 = np.einsum("mk,mk->m", u1, Mu1)
@@ -538,10 +563,10 @@ class DirectionEstimator:
         a12 = np.einsum("mk,mk->m", u1, Mu2)
         th = 0.5 * np.arctan2(2.0 * a12, a11 - a22)
         e = np.cos(th)[:, None] * u1 + np.sin(th)[:, None] * u2
-        n = np.linalg.norm(e, axis=1)
+        n = np.sqrt((e * e).sum(axis=1))
         lam = 0.5 * (a11 + a22) + np.hypot(0.5 * (a11 - a22), a12)
         ok = valid & (n > 1e-9) & (lam > 0) & (cnt >= self.p.ap_min_strides)
-        idx = np.flatnonzero(ok)
+        idx = np.nonzero(ok)[0]
         if idx.size:
             v = e[idx] / n[idx, None]
             # keep the sign continuous: each axis agrees with the previous one
@@ -568,7 +593,7 @@ class DirectionEstimator:
             E = self._axes(m, f)
             ok = f["valid"] & np.isfinite(E).all(axis=1)
             Eo = np.where(ok[:, None], E, 0.0)
-            ml = np.cross(f["ups"], Eo)
+            ml = _cross(f["ups"], Eo)
             Hk, Vk, C = f["Hk"], f["Vk"], f["C"]
             A2 = np.einsum("mk,mk->m", Hk[:, 1, :], Eo)
             V2, V4 = Vk[:, 1], Vk[:, 2]
@@ -579,14 +604,13 @@ class DirectionEstimator:
             aP2, aM1, aR1 = np.abs(P2), np.abs(M1), np.abs(R1)
             ok &= aA2 >= p.min_amp_m_s2
             hg = f["has_g"]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                x = A2 * A2 * np.conj(V4)
-                av = np.where(ok & (aV2 > 1e-9), np.imag(A2 * np.conj(V2)) / (aA2 * aV2), np.nan)
-                aav = np.where(ok & (aV4 > 1e-9), np.imag(x) / np.abs(x), np.nan)
-                pa = np.where(ok & hg & (aP2 >= p.min_amp_rad_s),
-                              np.real(P2 * np.conj(A2)) / (aP2 * aA2), np.nan)
-                rm = np.where(ok & hg & ~f["half"] & (aR1 >= p.min_amp_rad_s) & (aM1 >= p.min_amp_m_s2),
-                              np.real(R1 * np.conj(M1)) / (aR1 * aM1), np.nan)
+            x = A2 * A2 * np.conj(V4)
+            av = np.where(ok & (aV2 > 1e-9), np.imag(A2 * np.conj(V2)) / (aA2 * aV2), np.nan)
+            aav = np.where(ok & (aV4 > 1e-9), np.imag(x) / np.abs(x), np.nan)
+            pa = np.where(ok & hg & (aP2 >= p.min_amp_rad_s),
+                          np.real(P2 * np.conj(A2)) / (aP2 * aA2), np.nan)
+            rm = np.where(ok & hg & ~f["half"] & (aR1 >= p.min_amp_rad_s) & (aM1 >= p.min_amp_m_s2),
+                          np.real(R1 * np.conj(M1)) / (aR1 * aM1), np.nan)
             vg, ss = f["vmin_g"], f["step_s"]
             gait = np.where((vg >= p.walk_min_vertical_g) & (ss >= p.walk_min_step_s), 1,
                             np.where((vg <= p.run_max_vertical_g) & (ss <= p.run_max_step_s), -1, 0))
@@ -598,11 +622,12 @@ class DirectionEstimator:
                     self._has_gyro = False
         # evidence with a gyroscope (sign-free)
         has_pa = ok & np.isfinite(pa)
-        llr = np.where(has_pa, p.gain_pa * np.nan_to_num(pa) + p.gain_rm * np.nan_to_num(rm), 0.0)
-        vote = has_pa & (np.abs(pa) >= p.sign_min_pa) & (gait == 1) & np.isfinite(av)
+        pa0 = np.where(has_pa, pa, 0.0)
+        llr = np.where(has_pa, p.gain_pa * pa0 + p.gain_rm * np.where(np.isfinite(rm), rm, 0.0), 0.0)
+        vote = has_pa & (np.abs(pa0) >= p.sign_min_pa) & (gait == 1) & np.isfinite(av)
         no_pa = ok & ~has_pa & (gait != 0)
         if vote.any() or no_pa.any():
-            self._votes_and_no_gyro(llr, vote, no_pa, np.where(vote, np.sign(pa) * np.nan_to_num(av), 0.0),
+            self._votes_and_no_gyro(llr, vote, no_pa, np.where(vote, np.sign(pa0) * np.where(vote, av, 0.0), 0.0),
                                     gait, av, aav)
         # the HMM forward filter over plain floats: predicted P(forward), then the evidence
         prior = self._p_last
@@ -638,13 +663,13 @@ class DirectionEstimator:
         steps without a usable gyroscope (which depends on the sign known before them)."""
         p = self.p
         thr = p.sign_evidence
-        nopa = np.flatnonzero(no_pa).tolist()
+        nopa = np.nonzero(no_pa)[0].tolist()
         if not nopa:
-            iv = np.flatnonzero(vote).tolist()
+            iv = np.nonzero(vote)[0].tolist()
             # the running sum, step by step (the same additions as one at a time)
             cum = np.cumsum(np.concatenate([[self._sign_ev], inc[iv]]))
             if self.mount is None and not self._sign_fixed:
-                hit = np.flatnonzero(np.abs(cum[1:]) >= thr)
+                hit = np.nonzero(np.abs(cum[1:]) >= thr)[0]
                 if hit.size:
                     self._sign_fixed = 1 if cum[1 + hit[0]] > 0 else -1
             self._sign_ev = float(cum[-1])
