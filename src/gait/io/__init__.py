@@ -52,6 +52,8 @@ def detect_format(path: str | Path | Source) -> str:
     own = not isinstance(path, Source)
     src = Source(path) if own else path
     try:
+        if src.main is not None:
+            _reject_binary(src)
         for fmt in READERS:
             if _module(fmt).sniff(src):
                 return fmt
@@ -69,6 +71,19 @@ def detect_format(path: str | Path | Source) -> str:
     finally:
         if own:
             src.close()
+
+
+def _reject_binary(src: Source) -> None:
+    """A file that is not text (binary, UTF-16): say so rather than show garbled columns."""
+    head = src.head_bytes(src.main, 4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("UTF-16 text; save the file as UTF-8 CSV and try again", path=src.label)
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if b"\0" in head or control > len(head) // 100:
+        hint = (" (an Axivity .cwa binary: convert it to CSV with OmConvert first)"
+                if src.main.lower().endswith(".cwa") else "")
+        raise InputError("not a text file: it holds binary data, and gait reads CSV/text "
+                         f"exports{hint}", path=src.label)
 
 
 def _missing_columns_hint(src: Source, lines: list[str]) -> None:
