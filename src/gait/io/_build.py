@@ -51,6 +51,11 @@ def normalise_gyro_unit(u: str | None) -> str | None:
     return table[t]
 
 
+#: Highest rate ``--fs`` may resample to, Hz (the analysis needs at most 400 Hz; far above this
+#: a long recording would not fit in memory).
+MAX_RESAMPLE_FS_HZ = 2000.0
+
+
 @dataclass
 class Options:
     format: str | None = None
@@ -65,6 +70,9 @@ class Options:
             fs_hz = float(fs_hz)
             if not (math.isfinite(fs_hz) and fs_hz > 0):
                 raise InputError(f"--fs must be a positive rate in Hz, got {fs_hz}")
+            if fs_hz > MAX_RESAMPLE_FS_HZ:
+                raise InputError(f"--fs {fs_hz:g} Hz is more than the {MAX_RESAMPLE_FS_HZ:g} Hz "
+                                 "gait resamples to; leave --fs out to keep the file's own rate")
         return cls(format=format, acc_unit=normalise_acc_unit(acc_unit),
                    gyro_unit=normalise_gyro_unit(gyro_unit), fs_hz=fs_hz, mount=mount)
 
