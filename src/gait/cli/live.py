@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -64,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
                             f"{', '.join(f'{r:g}' for r in sorted(set(RATE_HZ.values())))} Hz")
     if not args.speed > 0:
         raise GaitError(f"--speed must be positive, got {args.speed}")
+    if args.duration is not None and not (args.duration > 0 and math.isfinite(args.duration)):
+        raise GaitError(f"--duration must be a positive number of seconds, got {args.duration} "
+                        "(leave it out to record until Ctrl-C)")
     out = Path(args.output) if args.output else Path(datetime.now().strftime("gait-live-%Y%m%d-%H%M%S.csv"))
     if out.exists():
         raise GaitError("the file exists already (refusing to overwrite a recording)", path=out)
