@@ -65,7 +65,13 @@ def detect_format(path: str | Path | Source) -> str:
             _missing_columns_hint(src, lines)
             what = f"first line {first!r}"
         else:
-            what = f"{len(src.data_files())} data file(s) inside, none of a known export"
+            n_data = len(src.data_files())
+            if n_data == 0:
+                kind = "folder" if src.kind == "dir" else src.kind
+                raise FormatNotRecognised(f"unknown format: no data files (.csv, .txt, .tsv) in "
+                                          f"this {kind}; give the recording file or the export "
+                                          "folder itself", path=src.label)
+            what = f"{n_data} data file(s) inside, none of a known export"
         raise FormatNotRecognised(f"unknown format ({what}); pass --format, one of "
                                   f"{', '.join(FORMATS)}", path=src.label)
     finally:
