@@ -1,7 +1,9 @@
 """Options shared by every command that reads a recording.
 
 ``add_read_options(parser)`` adds ``--format``, ``--acc-unit``, ``--gyro-unit``, ``--fs`` and
-``--mount``; ``read_from_args(args, path)`` reads a recording with them.
+``--mount``; ``read_from_args(args, path)`` reads a recording with them. Also the options and
+checks that several commands share: ``add_history_db_option``, ``add_no_view_option`` and
+``new_recording_path`` (for ``-o`` of commands that record).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import FormatNotRecognised, GaitError
 from ..types import Recording
 
 #: Input formats (kept in step with gait.io.FORMATS without importing pandas at start-up).
@@ -26,6 +29,7 @@ def add_read_options(parser: argparse.ArgumentParser, *, format_option: str = "-
         Flag for the input format (``--format``; commands whose ``--format`` chooses the
         *output*, like ``gait info``, pass ``--input-format``). Stored as ``args.input_format``.
     """
+    parser.set_defaults(_format_flag=format_option)  # named in "unknown format" errors
     g = parser.add_argument_group("reading the recording")
     g.add_argument(format_option, dest="input_format", default=None,
                    metavar="FMT",
@@ -59,4 +63,42 @@ def read_from_args(args: argparse.Namespace, path: str | Path) -> Recording:
     """Read ``path`` with the options :func:`add_read_options` added."""
     from ..io import read_recording
 
-    return read_recording(path, **read_options(args))
+    try:
+        return read_recording(path, **read_options(args))
+    except FormatNotRecognised as exc:
+        flag = getattr(args, "_format_flag", "--format")
+        if flag == "--format" or "--format" not in exc.message:
+            raise
+        raise FormatNotRecognised(exc.message.replace("--format", flag), path=exc.path) from None
+
+
+def add_history_db_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--db PATH``: the run-history database (``gait report``, ``gait history``)."""
+    parser.add_argument("--db", default=None, metavar="PATH",
+                        help="history database (default: $GAIT_HISTORY_DB, else history.sqlite in "
+                             "the user data folder)")
+
+
+def add_no_view_option(parser: argparse.ArgumentParser) -> None:
+    """``--no-view``: no live terminal view (``gait live``, ``gait replay``)."""
+    parser.add_argument("--no-view", action="store_true", help="no live terminal view")
+
+
+def new_recording_path(path: str | Path) -> Path:
+    """``path`` checked as the ``-o`` of a command that records: new, in an existing folder.
+
+    Raises
+    ------
+    GaitError
+        When the file exists (a recording is never overwritten) or its folder does not exist,
+        so that the command fails before it connects or replays anything.
+    """
+    out = Path(path)
+    if out.exists():
+        raise GaitError("the file exists already (refusing to overwrite a recording); choose "
+                        "another name with -o", path=out)
+    parent = out.parent
+    if not parent.is_dir():
+        raise GaitError("the output folder does not exist; create it or choose another -o",
+                        path=parent)
+    return out

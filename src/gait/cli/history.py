@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from ._common import add_history_db_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -15,9 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="List the runs in the run history, oldest first: start time, file, duration, "
                     "steps, mean cadence, time and share of steps backward, and the report.",
     )
-    p.add_argument("--db", default=None, metavar="PATH",
-                   help="history database (default: $GAIT_HISTORY_DB, else history.sqlite in the "
-                        "user data folder)")
+    add_history_db_option(p)
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.add_argument("--remove", metavar="KEY", default=None,
                    help="delete the run with this key (or the unique start of the key shown in "

@@ -7,6 +7,8 @@ import math
 from datetime import datetime
 from pathlib import Path
 
+from ._common import add_no_view_option, new_recording_path
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("live", help="record a Bluetooth LE sensor and show steps, cadence and direction live",
@@ -36,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="virtual sensor: 5 %% packet loss, two disconnects and a firmware restart")
     p.add_argument("--duration", type=float, default=None, metavar="S",
                    help="stop after this many seconds of wall time (default: until Ctrl-C)")
-    p.add_argument("--no-view", action="store_true", help="no live terminal view")
+    add_no_view_option(p)
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report at the end")
     p.set_defaults(func=run)
 
@@ -68,9 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and not (args.duration > 0 and math.isfinite(args.duration)):
         raise GaitError(f"--duration must be a positive number of seconds, got {args.duration} "
                         "(leave it out to record until Ctrl-C)")
-    out = Path(args.output) if args.output else Path(datetime.now().strftime("gait-live-%Y%m%d-%H%M%S.csv"))
-    if out.exists():
-        raise GaitError("the file exists already (refusing to overwrite a recording)", path=out)
+    out = new_recording_path(args.output or datetime.now().strftime("gait-live-%Y%m%d-%H%M%S.csv"))
     mount = args.mount or ("gaitsense-right-hip" if args.sensor == "gaitsense" else None)
     console = Console(stderr=True)
     title = "gait live" + (" (virtual sensor)" if args.virtual else "")

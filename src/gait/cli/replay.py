@@ -6,7 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
-from ._common import add_read_options, read_from_args
+from ._common import add_no_view_option, add_read_options, new_recording_path, read_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="1 = real time (default), 10 = ten times faster, max = as fast as possible")
     p.add_argument("-o", "--output", default=None, metavar="copy.csv",
                    help="also record what was replayed (gait-recording/1)")
-    p.add_argument("--no-view", action="store_true", help="no live terminal view")
+    add_no_view_option(p)
     add_read_options(p)
     p.set_defaults(func=run)
 
@@ -40,15 +40,12 @@ def _speed(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from ..errors import GaitError
     from ..live.run import main_async, run_session
     from ..live.sources import ReplaySource
 
     speed = _speed(args.speed)
+    out = new_recording_path(args.output) if args.output else None
     rec = read_from_args(args, args.recording)
-    out = Path(args.output) if args.output else None
-    if out is not None and out.exists():
-        raise GaitError("the file exists already (refusing to overwrite a recording)", path=out)
     console = Console(stderr=True)
     source = ReplaySource(rec, speed=speed)
     got = main_async(run_session(source, output=out, mount=args.mount or rec.info.mount, view=not args.no_view,

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import GaitError
-from ._common import add_read_options, read_from_args
+from ._common import add_history_db_option, add_read_options, read_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,9 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="output folder (default: <name>_report for one recording, "
                         "gait_reports for several)")
     h = p.add_argument_group("run history")
-    h.add_argument("--db", default=None, metavar="PATH",
-                   help="history database (default: $GAIT_HISTORY_DB, else history.sqlite in the "
-                        "user data folder)")
+    add_history_db_option(h)
     h.add_argument("--no-history", action="store_true",
                    help="do not store this run, and show no trend against earlier runs")
     p.add_argument("--dpi", type=int, default=144, help="resolution of the PNG figures (default 144)")
