@@ -1,6 +1,7 @@
 """Speed and memory of the step / bout / cadence analysis, on one core.
 
     python scripts/bench_speed.py [--hours 1 24] [--peer mobgap-full] [--keep DIR] [--json OUT]
+    python scripts/bench_speed.py --latency
 
 For each length (default 1 h and 24 h) a 100 Hz 6-axis recording is generated: one hour of
 ``gait.sim`` (standing, forward and backward walking and running, impacts, noise; right hip),
@@ -159,8 +160,39 @@ def measure_rss(cmd: list[str]) -> tuple[subprocess.CompletedProcess, float, flo
     return r, wall, rss
 
 
+def latency(block_s: float = 0.1) -> int:
+    """Streaming latency: simulated steady walks and runs pushed in blocks of ``block_s``; for
+    every step emitted, newest sample time minus the step's ``t_s``. Steps after the 4th of
+    the walk (the first ones wait for the bout), with and without the direction stage."""
+    from gait import sim
+    from gait.pipeline import StreamAnalyzer
+    from gait.signal.stages import UnknownDirection
+    from gait.types import Step
+
+    print(f"latency (s) from a step's t_s to the push that returns it, blocks of {block_s:g} s")
+    print("| programme | stage | steps | first 3 (max) | median | p95 | max | bound |")
+    print("|---|---|---|---|---|---|---|---|")
+    for prog in ("stand:3,walk:40:forward:105,stand:3", "stand:3,run:40:forward:170,stand:3",
+                 "stand:3,walk:40:backward:110,stand:3", "stand:3,run:40:backward:180,stand:3"):
+        rec = sim.simulate(prog, fs_hz=100.0, seed=4).recording
+        for stage in ("none", "default"):
+            sa = StreamAnalyzer(rec.fs_hz, direction_stage=UnknownDirection() if stage == "none" else None)
+            blk = max(1, int(round(block_s * rec.fs_hz)))
+            lat = []
+            for i in range(0, rec.n_samples, blk):
+                newest = float(rec.t_s[min(i + blk, rec.n_samples) - 1])
+                lat += [newest - e.t_s for e in sa.push(rec.block(i, i + blk)) if isinstance(e, Step)]
+            d = np.asarray(lat)
+            st = d[4:]
+            print(f"| {prog.split(',')[1]} | {stage} | {d.size} | {d[:3].max():.2f} | {np.median(st):.2f} | "
+                  f"{np.percentile(st, 95):.2f} | {st.max():.2f} | {sa.latency_bound_s:.2f} |")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--latency", action="store_true",
+                    help="only measure the streaming latency of steps (simulated walks and runs)")
     ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 24.0])
     ap.add_argument("--peer", action="append", default=[], help="mobgap-full (times the 1 h file)")
     ap.add_argument("--keep", default=None, help="folder for the generated files (reused if present)")
@@ -169,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--input", choices=("sim", "synthetic"), default="sim",
                     help="gait.sim hour tiled to length (default), or a faster cruder generator")
     args = ap.parse_args(argv)
+    if args.latency:
+        return latency()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gait-speed-"))
     work.mkdir(parents=True, exist_ok=True)
     results: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

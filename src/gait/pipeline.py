@@ -121,6 +121,11 @@ class StreamAnalyzer:
             fs_hz=fs, mount=self.mount, params=None
         )
         self._bouts = BoutAssembler(p)
+        after = getattr(self.stage, "window_after_s", None)
+        #: Full-rate samples after a step that must arrive before the stage gets it.
+        self._after = self._W if after is None else max(0, min(self._W, int(round(float(after) * fs))))
+        #: Steps detected but not yet handed to the stage (waiting for their window's end).
+        self._pend: list[tuple] = []
         # Full-rate ring buffer: samples [fb0, n) of the stream.
         self._acc = np.empty((0, 3))
         self._gyro: np.ndarray | None = None
@@ -179,13 +184,16 @@ class StreamAnalyzer:
         self._ok = np.concatenate([self._ok, ok]) if len(self._ok) else ok.copy()
         self._n += n
         self._decimate()
-        return self._run(final=False) + self._drain_stage()
+        out = self._run(final=False)
+        out += self._release(None)
+        return out + self._drain_stage()
 
     def finish(self) -> list[Step | Bout]:
         """End of stream: decide the remaining frames and close everything."""
         if self._finished:
             return []
         out = self._run(final=True)
+        out += self._release(self._n)
         out += self._drain_stage()
         out += self._close_sequence()
         self._finished = True
@@ -218,6 +226,21 @@ class StreamAnalyzer:
         )
 
     @property
+    def latency_bound_s(self) -> float:
+        """Longest delay, s, from a step's reported time ``t_s`` to the push that returns it,
+        when it is not among the first steps of a run and the direction stage holds no steps
+        (pushes of single samples; a push of n samples can add n / fs_hz).
+
+        A contact in frame k (or up to the own margin before it) is decided when the stream
+        reaches the end of frame k's look-ahead: hop + look-ahead + own margin, plus one
+        analysis block (the decimated sample must be complete) and the backward timing offset
+        (a backward step's ``t_s`` is moved earlier than where it was found).
+        """
+        fa = self.fa_hz
+        lag = max(0.0, self.params.ic_lag_s, self.params.ic_lag_backward_s)
+        return (self._H + self._A + self._E + 1) / fa + lag
+
+    @property
     def steps(self) -> list[Step]:
         return list(self._steps)
 
@@ -244,7 +267,11 @@ class StreamAnalyzer:
             "mount": None if self.mount is None else {"name": self.mount.name, "mapping": self.mount.mapping},
             "fs_hz": self.fs_hz,
             "n_samples": self._n,
-            "latency_s": {"max_step": p.hop_s + p.lookahead_s},
+            "latency_s": {
+                "max_step": round(self.latency_bound_s, 4),
+                "bout_start_wait_steps": max(p.bout_min_steps, p.min_run_steps) - 1,
+                "direction_stage_hold_steps": getattr(self.stage, "max_hold_steps", None),
+            },
         }
         mc = info["direction"].get("mount_check") if isinstance(info["direction"], dict) else None
         if mc and mc.get("status") == "reversed":  # a declared mount that looks turned 180 deg
@@ -340,6 +367,8 @@ class StreamAnalyzer:
             self._dok = self._dok[cut:]
             self._db0 += cut
         keep_f = max(0, min(self._nd * self._M, self._k * self._H * self._M - self._W - self._M))
+        if self._pend:
+            keep_f = min(keep_f, self._pend[0][1])
         if keep_f > self._fb0:
             cut = min(keep_f, self._n) - self._fb0
             self._acc = self._acc[cut:]
@@ -420,21 +449,7 @@ class StreamAnalyzer:
                 out += self._close_sequence()
                 self._last_det_t = -math.inf
             self._invalid = [g for g in self._invalid if g[1] > idx]
-        fs = self.fs_hz
-        t0 = self._t0
-        step = Step(t0 + pos / fs, idx)
-        w0 = idx - self._W
-        if w0 < f0:
-            w0 = f0
-        w1 = idx + self._W + 1
-        if w1 > f1:
-            w1 = f1
-        a, b = w0 - self._fb0, w1 - self._fb0
-        window = StepWindow(
-            fs, t0 + w0 / fs, idx - w0, None, None, g_hat, None, None,
-            None if self._gyro is None else self._gyro[a:b], self.mount, feat.period_s,
-            acc_m_s2=self._acc[a:b], g_m_s2=g_m,
-        )
+        step = Step(self._t0 + pos / self.fs_hz, idx)
         self._feat[idx] = feat
         if self._last_det_t != -math.inf:
             iv = self._det_iv
@@ -448,8 +463,38 @@ class StreamAnalyzer:
         self._last_det_idx = idx
         self._last_det_pos = pos
         self._last_det_t = step.t_s
-        for s in self.stage.push(step, window):
-            out += self._to_bouts(s)
+        self._pend.append((step, max(idx - self._W, f0), g_hat, g_m, feat.period_s))
+        out += self._release(None)
+        return out
+
+    def _release(self, limit: int | None) -> list:
+        """Hand the waiting steps to the direction stage, in order, once the signal their
+        window needs has arrived: ``window_after_s`` after the step, cut at the next invalid
+        sample and at ``limit`` (the end of the stream, or a point every chunking reaches)."""
+        out: list = []
+        fs = self.fs_hz
+        while self._pend:
+            step, w0, g_hat, g_m, period = self._pend[0]
+            idx = step.index
+            need = idx + self._after + 1
+            for a, _b in self._invalid:
+                if a > idx:
+                    need = min(need, a)
+                    break
+            if limit is not None:
+                need = min(need, limit)
+            if need > self._n:
+                break
+            w1 = need  # the same for every chunking (equal to w1 when the stage needs W)
+            del self._pend[0]
+            a, b = w0 - self._fb0, w1 - self._fb0
+            window = StepWindow(
+                fs, self._t0 + w0 / fs, idx - w0, None, None, g_hat, None, None,
+                None if self._gyro is None else self._gyro[a:b], self.mount, period,
+                acc_m_s2=self._acc[a:b], g_m_s2=g_m,
+            )
+            for s in self.stage.push(step, window):
+                out += self._to_bouts(s)
         return out
 
     def _to_bouts(self, s: Step) -> list:
@@ -482,9 +527,9 @@ class StreamAnalyzer:
             out += self._to_bouts(s)
         return out
 
-    def _close_sequence(self) -> list:
+    def _close_sequence(self, limit: int | None = None) -> list:
         self._det_iv = []
-        out: list = []
+        out: list = self._release(self._n if limit is None else limit)
         for s in self.stage.flush():
             out += self._to_bouts(s)
         out += self._collect(self._bouts.close())
@@ -499,7 +544,7 @@ class StreamAnalyzer:
             self._invalid and self._gap_between(self._last_det_idx, frontier_idx)
         ):
             self._last_det_t = -math.inf
-            return self._close_sequence()
+            return self._close_sequence(min(self._n, frontier_idx + self._A * self._M))
         return []
 
 

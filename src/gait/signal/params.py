@@ -21,7 +21,7 @@ class AnalysisParams:
     hop_s: float = 1.0
     #: Context before / after each frame that its decisions may use, s. Latency <= hop + lookahead.
     lookback_s: float = 3.0
-    lookahead_s: float = 1.0
+    lookahead_s: float = 0.5
     #: Cadence range searched, steps/min.
     min_cadence_spm: float = 50.0
     max_cadence_spm: float = 230.0

@@ -24,6 +24,13 @@ goes through ONE direction stage before bouts are formed:
     before ``flush()`` at the end) to collect the steps it has finalised since. Results must not
     depend on when ``drain()`` is called, or the analysis would depend on the chunking.
 
+``stage.window_after_s`` (float, optional)
+    How much signal after the step the stage needs in ``window``, s. The analyzer hands a step
+    to the stage only once that much has arrived (or a gap or the end of the stream cuts it),
+    so the window is the same whatever the frame look-ahead. A stage without the attribute
+    gets the full ``direction_window_s`` (1 s) after each step; :class:`UnknownDirection`
+    declares 0, so without direction steps are not delayed for it.
+
 ``stage.mode`` (str) and ``stage.info() -> dict``
     ``mode`` goes to ``info["direction_mode"]`` (``"none"`` for the default stage; e.g.
     ``"known-mount"`` or ``"orientation-free"``); ``info()`` is stored under
@@ -156,6 +163,9 @@ class UnknownDirection:
     """Default stage: every step's direction is ``"unknown"`` (confidence 0), nothing held."""
 
     mode = "none"
+    #: No signal after the step is needed (see the module docstring).
+    window_after_s = 0.0
+    max_hold_steps = 0
 
     def push(self, step: Step, window: StepWindow) -> list[Step]:
         return [step]
