@@ -124,6 +124,7 @@ class StepEvidence:
 
 
 _BATCH = 256  # steps per vectorised batch (bounds the temporary arrays)
+_SMALL = 16  # batches up to this size run the covariance recursion in a plain loop
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -489,17 +490,20 @@ class DirectionEstimator:
         R = R / nn
         # remove each window's mean: C_k(x - mu) = C_k(x) - mu C_k(1)
         R = R[:, :6, :] - (W[:, :6, :].sum(axis=2) / nn[:, :, 0])[:, :, None] * R[:, 6:7, :]
-        # back to the batch's rows (steps without a usable window stay zero / invalid)
-        C = np.zeros((m, 3, 6), dtype=complex)
-        C[sel] = R[:, :3, :] - 1j * R[:, 3:, :]  # e^{-i phi} = cos - i sin
-        U = np.zeros((m, 3))
-        U[sel] = ups
-        va = np.zeros(m, dtype=bool)
-        va[sel] = valid
-        hg = np.zeros(m, dtype=bool)
-        hg[sel] = has_g
-        vmin_g = np.full(m, np.inf)
-        vmin_g[sel] = vmin / G0_M_S2
+        Cs = R[:, :3, :] - 1j * R[:, 3:, :]  # e^{-i phi} = cos - i sin
+        if k == m:
+            C, U, va, hg, vmin_g = Cs, ups, valid, has_g, vmin / G0_M_S2
+        else:  # back to the batch's rows (steps without a usable window stay zero / invalid)
+            C = np.zeros((m, 3, 6), dtype=complex)
+            C[sel] = Cs
+            U = np.zeros((m, 3))
+            U[sel] = ups
+            va = np.zeros(m, dtype=bool)
+            va[sel] = valid
+            hg = np.zeros(m, dtype=bool)
+            hg[sel] = has_g
+            vmin_g = np.full(m, np.inf)
+            vmin_g[sel] = vmin / G0_M_S2
         Vk = np.einsum("mhk,mk->mh", C[:, :, :3], U)  # vertical coefficients
         Hk = C[:, :, :3] - Vk[:, :, None] * U[:, None, :]  # horizontal (sensor frame)
         return dict(C=C, Vk=Vk, Hk=Hk, ups=U, vmin_g=vmin_g, valid=va, has_g=hg)
@@ -543,7 +547,15 @@ class DirectionEstimator:
         zi = np.empty((1, 10))
         zi[0, :9] = (d * self._C).reshape(9)
         zi[0, 9] = d * self._C_n
-        Mz, _ = lfilter([1.0], [1.0, -d], Z, axis=0, zi=zi)
+        if m <= _SMALL:  # a few steps: the same recursion (y = x + d y_prev) without lfilter's overhead
+            Mz = np.empty((m, 10))
+            y = zi[0]
+            for j in range(m):
+                y = Z[j] + y
+                Mz[j] = y
+                y = d * y
+        else:
+            Mz, _ = lfilter([1.0], [1.0, -d], Z, axis=0, zi=zi)
         Ms = Mz[:, :9].reshape(m, 3, 3)
         cnt = Mz[:, 9]
         self._C = Ms[-1].copy()
