@@ -1,7 +1,7 @@
 """Direction benchmark: forward/backward accuracy over folders of labelled recordings.
 
     python scripts/bench_direction.py ../shared/data/dev/* [--mode both|known|free]
-        [--steps pipeline|reference] [--timing] [--markdown]
+        [--steps pipeline|reference] [--timing] [--no-gyro]
     python scripts/bench_direction.py ../shared/data/dev_variants/rotated/* --mode free
 
 For every recording (``<name>.csv`` + ``<name>.labels.json``, any format ``gait.io`` reads) the
@@ -17,7 +17,8 @@ Scoring follows ``../shared/data/README.md`` (:mod:`gait.evaluation_direction`):
 * ``--timing``: analysis time with the direction stage vs. the same analyzer with the
   do-nothing stage (``UnknownDirection``), i.e. what direction adds.
 
-``--steps reference`` runs the direction stage on the labels' reference initial contacts
+``--no-gyro`` drops the gyroscope columns first (what a user with an accelerometer-only
+sensor gets). ``--steps reference`` runs the direction stage on the labels' reference initial contacts
 instead of detected steps (measures the direction method without step-detection errors).
 ``bench_accuracy.py --direction`` calls :func:`direction_report` from here.
 """
@@ -54,10 +55,10 @@ def _mount_of(labels: dict) -> str | None:
     return ",".join(f"{k}={sf[k]}" for k in ("x", "y", "z") if k in sf)
 
 
-def _plain(rec: Recording) -> Recording:
+def _plain(rec: Recording, *, gyro: bool = True) -> Recording:
     """The same samples without the header's mount (so 'free' mode really has no mount)."""
-    return Recording(t_s=rec.t_s, acc_m_s2=rec.acc_m_s2, gyro_rad_s=rec.gyro_rad_s, fs_hz=rec.fs_hz,
-                     valid=rec.valid, gaps=rec.gaps, start_time=rec.start_time)
+    return Recording(t_s=rec.t_s, acc_m_s2=rec.acc_m_s2, gyro_rad_s=rec.gyro_rad_s if gyro else None,
+                     fs_hz=rec.fs_hz, valid=rec.valid, gaps=rec.gaps, start_time=rec.start_time)
 
 
 def iter_labelled(dirs: list[Path]):
@@ -72,7 +73,7 @@ def iter_labelled(dirs: list[Path]):
 
 
 def direction_report(dirs: list[Path], *, modes=("known", "free"), steps: str = "pipeline",
-                     timing: bool = False, out=print) -> dict[str, DirectionScore]:
+                     timing: bool = False, gyro: bool = True, out=print) -> dict[str, DirectionScore]:
     """Score direction over folders; print Markdown tables; return the total score per mode."""
     totals: dict[str, DirectionScore] = {}
     by_group: dict[str, dict[str, DirectionScore]] = defaultdict(lambda: defaultdict(DirectionScore))
@@ -98,7 +99,7 @@ def direction_report(dirs: list[Path], *, modes=("known", "free"), steps: str = 
                 n_rec[mode] += 1
                 continue
             mount = parse_mount(mount_spec) if mode == "known" else None
-            r = rec if mode == "known" else _plain(rec)
+            r = rec if mode == "known" and gyro else _plain(rec, gyro=gyro)
             if steps == "reference":
                 ics = np.asarray(lab["initial_contacts_s"], float)
                 st, _ = directions_for_steps(r.acc_m_s2, r.gyro_rad_s, fs_hz=r.fs_hz, steps_s=ics,
@@ -217,11 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=("both", "known", "free"), default="both")
     ap.add_argument("--steps", choices=("pipeline", "reference"), default="pipeline")
     ap.add_argument("--timing", action="store_true", help="also time analysis with/without direction")
+    ap.add_argument("--no-gyro", action="store_true", help="drop the gyroscope (accelerometer only)")
     args = ap.parse_args(argv)
     modes = ("known", "free") if args.mode == "both" else (args.mode,)
     t0 = time.perf_counter()
-    direction_report(args.dirs, modes=modes, steps=args.steps, timing=args.timing)
-    print(f"\n({time.perf_counter() - t0:.1f} s; steps: {args.steps})")
+    direction_report(args.dirs, modes=modes, steps=args.steps, timing=args.timing, gyro=not args.no_gyro)
+    print(f"\n({time.perf_counter() - t0:.1f} s; steps: {args.steps}{'; no gyroscope' if args.no_gyro else ''})")
     return 0
 
 
