@@ -51,8 +51,6 @@ class BoutAssembler:
         self._pending: list[tuple[Step, StepFeatures]] = []
         self._bout_label: tuple[str, str] = ("walk", "unknown")
         self._from_split = False
-        #: Largest step interval that continues the current run, s (see :meth:`max_gap_s`).
-        self.max_gap = params.bout_max_gap_s
 
     # -- queries -------------------------------------------------------------------------
     @property
@@ -109,8 +107,14 @@ class BoutAssembler:
 
     def push(self, step: Step, feat: StepFeatures) -> list:
         out: list = []
-        if self._run and step.t_s - self._run[-1][0].t_s > self.max_gap:
-            out += self.close()
+        if self._run:
+            dt = step.t_s - self._run[-1][0].t_s
+            iv = self._intervals
+            # no sort needed when dt is within the factor of the smallest recent interval
+            if dt > self.p.bout_max_gap_s or not (
+                iv and dt <= self.p.bout_max_gap_factor * min(iv[-9:])
+            ) and dt > self.max_gap_s():
+                out += self.close()
         if self._run:
             dt = step.t_s - self._run[-1][0].t_s
             self._intervals.append(dt)
@@ -118,7 +122,6 @@ class BoutAssembler:
                 del self._intervals[:-9]
             step.cadence_spm = 60.0 / dt if dt > 0 else float("nan")
         self._run.append((step, feat))
-        self.max_gap = self.max_gap_s()
         if self._bout_id is not None:
             lab = self._label(step, feat)
             if self._same(lab, self._bout_label):
@@ -168,7 +171,6 @@ class BoutAssembler:
         self._from_split = False
         self._intervals = []
         self._bout_id = None
-        self.max_gap = self.p.bout_max_gap_s
         return out
 
     def _make_bout(self, bout_id: int, run: list[tuple[Step, StepFeatures]]) -> Bout:
