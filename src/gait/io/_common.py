@@ -7,6 +7,7 @@ gaps to every format.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -270,37 +271,34 @@ def read_numeric(
     """
     float_cols = list(float_cols)
     # as many names as the first data row has fields (rows may end with a separator)
-    head = src.head_lines(name, skiprows + 50)
-    first = next((ln for ln in head[skiprows:] if ln.strip()
-                  and not (comment and ln.lstrip().startswith(comment))), None)
-    if first is not None:
-        ncols = len(split_fields(first, sep))
-    if first is not None and ncols <= max(usecols):
-        raise InputError(f"missing columns: the data rows have {ncols} fields, "
-                         f"column {max(usecols) + 1} is needed", path=src.member_label(name))
+    ncols = _data_row_fields(src, name, sep=sep, skiprows=skiprows, usecols=usecols,
+                             comment=comment) or ncols
     names = [f"c{i}" for i in range(max(ncols, max(usecols) + 1))]
-    label = src.member_label(name)
-    kwargs: dict[str, Any] = dict(
-        sep=sep, header=None, names=names, skiprows=skiprows,
-        usecols=[f"c{i}" for i in usecols], dtype={f"c{i}": np.float64 for i in float_cols},
-        engine="c", decimal=decimal, comment=comment, skip_blank_lines=True, index_col=False,
-        na_values=NA_VALUES, keep_default_na=False, skipinitialspace=True, encoding_errors="replace",
-    )
-    try:
-        with src.open(name) as f:
-            return pd.read_csv(f, **kwargs)
-    except ValueError as exc:
-        msg = str(exc)
-        if "could not convert" in msg or "Unable to parse" in msg or "invalid literal" in msg \
-                or "cannot safely convert" in msg:
-            raise InputError(_locate_bad_cell(src, name, kwargs, float_cols), path=label) from None
-        raise InputError(f"cannot parse as CSV ({msg.splitlines()[0]})", path=label) from None
-    except pd.errors.EmptyDataError:
-        raise InputError("no data rows", path=label) from None
-    except pd.errors.ParserError as exc:
-        raise InputError(f"malformed CSV ({str(exc).splitlines()[0]})", path=label) from None
-    except UnicodeDecodeError:
-        raise InputError("not a text file", path=label) from None
+    kwargs = _csv_kwargs(sep=sep, names=names, skiprows=skiprows, usecols=usecols,
+                         float_cols=float_cols, decimal=decimal, comment=comment)
+    with _csv_errors(src, name, kwargs, float_cols), src.open(name) as f:
+        return pd.read_csv(f, **kwargs)
+
+
+def read_time_xyz(src: Source, name: str, *, sep: str, ncols: int, t_col: int,
+                  xyz_cols: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The time column (numbers as read, text coerced to NaN) and an ``(n, 3)`` float64 array.
+
+    For one-sensor files with a one-line header (MetaWear, Polar, Sensor Logger).
+
+    Raises
+    ------
+    InputError
+        No data rows, too few columns, or a non-numeric x/y/z cell.
+    """
+    df = read_numeric(src, name, sep=sep, skiprows=1, ncols=ncols, usecols=[t_col, *xyz_cols],
+                      float_cols=xyz_cols)
+    if len(df) == 0:
+        raise InputError("no data rows", path=src.member_label(name))
+    t = df[f"c{t_col}"]
+    if not pd.api.types.is_numeric_dtype(t.dtype):
+        t = pd.to_numeric(t, errors="coerce")
+    return t.to_numpy(), np.column_stack([df[f"c{i}"].to_numpy(dtype=np.float64) for i in xyz_cols])
 
 
 def iter_float_chunks(
@@ -320,34 +318,56 @@ def iter_float_chunks(
     the same one-line :class:`InputError` as :func:`read_numeric`.
     """
     usecols = sorted(usecols)
+    ncols = _data_row_fields(src, name, sep=sep, skiprows=skiprows, usecols=usecols,
+                             comment=comment)
+    if ncols is None:
+        raise InputError("no data rows", path=src.member_label(name))
+    kwargs = _csv_kwargs(sep=sep, names=[f"c{i}" for i in range(ncols)], skiprows=skiprows,
+                         usecols=usecols, float_cols=usecols, decimal=decimal, comment=comment)
+    cols = [f"c{i}" for i in usecols]
+    with _csv_errors(src, name, kwargs, usecols), src.open(name) as f:
+        for df in pd.read_csv(f, chunksize=chunk_rows, **kwargs):
+            yield df[cols].to_numpy(dtype=np.float64)
+
+
+def _data_row_fields(src: Source, name: str, *, sep: str, skiprows: int, usecols: list[int],
+                     comment: str | None) -> int | None:
+    """Fields in the first data row (None when the head holds none); too few is an error."""
     head = src.head_lines(name, skiprows + 50)
     first = next((ln for ln in head[skiprows:] if ln.strip()
                   and not (comment and ln.lstrip().startswith(comment))), None)
     if first is None:
-        raise InputError("no data rows", path=src.member_label(name))
+        return None
     ncols = len(split_fields(first, sep))
     if ncols <= max(usecols):
         raise InputError(f"missing columns: the data rows have {ncols} fields, "
                          f"column {max(usecols) + 1} is needed", path=src.member_label(name))
-    names = [f"c{i}" for i in range(ncols)]
-    label = src.member_label(name)
-    kwargs: dict[str, Any] = dict(
+    return ncols
+
+
+def _csv_kwargs(*, sep: str, names: list[str], skiprows: int, usecols: list[int],
+                float_cols: list[int], decimal: str, comment: str | None) -> dict[str, Any]:
+    """Arguments of ``pd.read_csv`` (C engine) for the positional columns ``usecols``."""
+    return dict(
         sep=sep, header=None, names=names, skiprows=skiprows,
-        usecols=[f"c{i}" for i in usecols], dtype={f"c{i}": np.float64 for i in usecols},
+        usecols=[f"c{i}" for i in usecols], dtype={f"c{i}": np.float64 for i in float_cols},
         engine="c", decimal=decimal, comment=comment, skip_blank_lines=True, index_col=False,
         na_values=NA_VALUES, keep_default_na=False, skipinitialspace=True, encoding_errors="replace",
     )
-    cols = [f"c{i}" for i in usecols]
-    f = src.open(name)
+
+
+@contextlib.contextmanager
+def _csv_errors(src: Source, name: str, kwargs: dict[str, Any],
+                float_cols: list[int]) -> Iterator[None]:
+    """pandas' parse errors as one-line :class:`InputError` naming the member (and bad cell)."""
+    label = src.member_label(name)
     try:
-        reader = pd.read_csv(f, chunksize=chunk_rows, **kwargs)
-        for df in reader:
-            yield df[cols].to_numpy(dtype=np.float64)
+        yield
     except ValueError as exc:
         msg = str(exc)
         if "could not convert" in msg or "Unable to parse" in msg or "invalid literal" in msg \
                 or "cannot safely convert" in msg:
-            raise InputError(_locate_bad_cell(src, name, kwargs, usecols), path=label) from None
+            raise InputError(_locate_bad_cell(src, name, kwargs, float_cols), path=label) from None
         raise InputError(f"cannot parse as CSV ({msg.splitlines()[0]})", path=label) from None
     except pd.errors.EmptyDataError:
         raise InputError("no data rows", path=label) from None
@@ -355,8 +375,6 @@ def iter_float_chunks(
         raise InputError(f"malformed CSV ({str(exc).splitlines()[0]})", path=label) from None
     except UnicodeDecodeError:
         raise InputError("not a text file", path=label) from None
-    finally:
-        f.close()
 
 
 def read_float_groups(src: Source, name: str, groups: list[list[int]], *, sep: str,

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ._common import RawData, Stream, parse_time, read_numeric, sniff_separator, split_fields, split_name, unit_word
+from ._common import (RawData, Stream, parse_time, read_time_xyz, sniff_separator, split_fields,
+                      split_name, unit_word)
 from ._source import Source
 
 NAME = "mbient"
@@ -51,15 +52,8 @@ def _read(src: Source, name: str):
     except (ValueError, StopIteration):
         raise InputError("missing columns: need epoch (ms), x-axis, y-axis, z-axis", path=label) from None
     unit = unit_word(split_name(f[ix])[1])
-    df = read_numeric(src, name, sep=sep, skiprows=1, ncols=len(f), usecols=[it, ix, iy, iz],
-                      float_cols=[ix, iy, iz])
-    if len(df) == 0:
-        raise InputError("no data rows", path=label)
-    t = df[f"c{it}"]
-    if not pd.api.types.is_numeric_dtype(t.dtype):
-        t = pd.to_numeric(t, errors="coerce")
-    return t.to_numpy(), np.column_stack([df[f"c{i}"].to_numpy(dtype=np.float64) for i in (ix, iy, iz)]), \
-        unit, f[ix].strip()
+    t, xyz = read_time_xyz(src, name, sep=sep, ncols=len(f), t_col=it, xyz_cols=(ix, iy, iz))
+    return t, xyz, unit, f[ix].strip()
 
 
 def _partner(folder: Source, name: str, want: str) -> str | None:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ._common import RawData, Stream, read_numeric, sniff_separator, split_fields, split_name, unit_word
+from ._common import RawData, Stream, read_time_xyz, sniff_separator, split_fields, split_name, unit_word
 from ._source import Source
 
 NAME = "polar"
@@ -55,15 +55,8 @@ def _read(src: Source, name: str) -> tuple[np.ndarray, np.ndarray, str | None, s
     except StopIteration:
         raise InputError("missing columns: need 'sensor timestamp [ns]' and X, Y, Z", path=label) from None
     unit = unit_word(split_name(f[ix])[1])
-    df = read_numeric(src, name, sep=sep, skiprows=1, ncols=len(f), usecols=[it, ix, iy, iz],
-                      float_cols=[ix, iy, iz])
-    if len(df) == 0:
-        raise InputError("no data rows", path=label)
-    t = df[f"c{it}"]
-    if not pd.api.types.is_integer_dtype(t.dtype):
-        t = pd.to_numeric(t, errors="coerce")
-    return t.to_numpy(), np.column_stack([df[f"c{i}"].to_numpy(dtype=np.float64) for i in (ix, iy, iz)]), \
-        unit, f[ix]
+    t, xyz = read_time_xyz(src, name, sep=sep, ncols=len(f), t_col=it, xyz_cols=(ix, iy, iz))
+    return t, xyz, unit, f[ix]
 
 
 def _sibling(folder: Source, acc_name: str) -> str | None:

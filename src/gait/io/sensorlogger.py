@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ._common import RawData, Stream, parse_time, read_numeric, sniff_separator, split_fields
+from ._common import RawData, Stream, parse_time, read_time_xyz, sniff_separator, split_fields
 from ._source import Source
 
 NAME = "sensorlogger"
@@ -53,15 +53,7 @@ def _read_sensor(src: Source, name: str) -> tuple[np.ndarray, np.ndarray, pd.Tim
         it, ix, iy, iz = (names.index(c) for c in ("time", "x", "y", "z"))
     except ValueError:
         raise InputError("missing columns: need time, x, y, z", path=label) from None
-    df = read_numeric(src, name, sep=sep, skiprows=1, ncols=len(names), usecols=[it, ix, iy, iz],
-                      float_cols=[ix, iy, iz])
-    if len(df) == 0:
-        raise InputError("no data rows", path=label)
-    t = df[f"c{it}"]
-    if not pd.api.types.is_integer_dtype(t.dtype):
-        t = pd.to_numeric(t, errors="coerce")
-    tns = t.to_numpy()
-    xyz = np.column_stack([df[f"c{i}"].to_numpy(dtype=np.float64) for i in (ix, iy, iz)])
+    tns, xyz = read_time_xyz(src, name, sep=sep, ncols=len(names), t_col=it, xyz_cols=(ix, iy, iz))
     return tns, xyz, label
 
 
