@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -124,19 +124,7 @@ class VirtualFirmware:
         ``mark`` the samples of the returned packets count as received (:attr:`sent`); a radio
         caller passes False and calls :meth:`mark_sent` once a notification really went out.
         """
-        self.last_ranges = []
-        if not self.loop:
-            if j_now >= self.n_source:
-                flush = True
-            j_now = min(j_now, self.n_source)
-        out: list[bytes] = []
-        if not (deliver and self.streaming):
-            self.j = max(self.j, j_now)
-            return out
-        spp = self.spp
-        while self.j + spp <= j_now or (flush and self.j < j_now):
-            j0 = self.j
-            j1 = min(j0 + spp, j_now)
+        def packet(j0: int, j1: int) -> bytes:
             acc, gyr = self._src(j0, j1)
             pkt = gs.SamplePacket(seq=self.seq, first_index=j0 - self.epoch_start_j, t_first_us=self.t_us(j0),
                                   rate_code=self.rate_code, acc_range_code=self.acc_range_code,
@@ -144,16 +132,10 @@ class VirtualFirmware:
                                   restarted=self._restart_flag)
             self._restart_flag = False
             self.seq = (self.seq + 1) & 0xFFFF
-            self.j = j1
-            if loss > 0 and self._rng.random() < loss:
-                self.n_packets_dropped += 1
-                continue
-            self.n_packets_sent += 1
-            if mark:
-                self.mark_sent(j0, j1)
-            self.last_ranges.append((j0, j1))
-            out.append(bytes(pkt))
-        return out
+            return bytes(pkt)
+
+        flush = flush or (not self.loop and j_now >= self.n_source)
+        return self._cut(j_now, self.spp, packet, deliver=deliver, loss=loss, flush=flush, mark=mark)
 
     def mark_sent(self, j0: int, j1: int) -> None:
         if len(self.sent):
@@ -162,6 +144,23 @@ class VirtualFirmware:
     def polar_frames(self, j_now: int, *, deliver: bool, loss: float = 0.0, per_frame: int = 36,
                      mark: bool = True) -> list[bytes]:
         """Polar PMD ACC frames (delta-compressed type 0, factor :data:`POLAR_FACTOR`) up to j_now."""
+        scale = gs.ACC_RANGE_G[self.acc_range_code] / 32768.0 / POLAR_FACTOR  # counts -> Polar counts
+
+        def frame(j0: int, j1: int) -> bytes:
+            acc, _ = self._src(j0, j1)
+            vals = np.rint(acc.astype(np.float64) * scale).astype(np.int64)
+            ts = POLAR_T0_NS + int(round((j1 - 1 - self.boot_j) / self.fs_hz * 1e9 * (1.0 + self.drift)))
+            return bytes(pmd.PmdDataFrame(pmd.ACC, ts, 0, True, vals))
+
+        return self._cut(j_now, per_frame, frame, deliver=deliver, loss=loss, flush=False, mark=mark)
+
+    def _cut(self, j_now: int, size: int, make: Callable[[int, int], bytes], *, deliver: bool,
+             loss: float, flush: bool, mark: bool) -> list[bytes]:
+        """Cut the samples up to ``j_now`` into notifications of ``size`` samples, each made by
+        ``make(j0, j1)`` (a shorter last one with ``flush``); drop each with probability ``loss``.
+
+        Without ``deliver`` (or while not streaming) the samples are taken and discarded.
+        """
         self.last_ranges = []
         if not self.loop:
             j_now = min(j_now, self.n_source)
@@ -169,13 +168,10 @@ class VirtualFirmware:
         if not (deliver and self.streaming):
             self.j = max(self.j, j_now)
             return out
-        scale = gs.ACC_RANGE_G[self.acc_range_code] / 32768.0 / POLAR_FACTOR  # counts -> Polar counts
-        while self.j + per_frame <= j_now:
-            j0, j1 = self.j, self.j + per_frame
-            acc, _ = self._src(j0, j1)
-            vals = np.rint(acc.astype(np.float64) * scale).astype(np.int64)
-            ts = POLAR_T0_NS + int(round((j1 - 1 - self.boot_j) / self.fs_hz * 1e9 * (1.0 + self.drift)))
-            frame = pmd.PmdDataFrame(pmd.ACC, ts, 0, True, vals)
+        while self.j + size <= j_now or (flush and self.j < j_now):
+            j0 = self.j
+            j1 = min(j0 + size, j_now)
+            payload = make(j0, j1)
             self.j = j1
             if loss > 0 and self._rng.random() < loss:
                 self.n_packets_dropped += 1
@@ -184,7 +180,7 @@ class VirtualFirmware:
             if mark:
                 self.mark_sent(j0, j1)
             self.last_ranges.append((j0, j1))
-            out.append(bytes(frame))
+            out.append(payload)
         return out
 
 
