@@ -265,3 +265,22 @@ def test_detected_bouts_scored_against_label_majority():
                              B(start_s=6.0, end_s=9.9, direction="forward"),
                              B(start_s=0.5, end_s=3.5, direction="forward")])
     assert [(r[3], r[4]) for r in rows] == [("forward", "forward"), ("backward", "forward")]
+
+
+def test_nan_only_poisons_the_strides_that_contain_it(fwd_walk):
+    """A NaN sample removes the evidence of the steps whose stride covers it, not of others
+    (the stage reads each stride out of a longer window)."""
+    rec, _, ics = fwd_walk
+    k = len(ics) // 2
+    acc = rec.acc_m_s2.copy()
+    acc[int(round((ics[k] + ics[k + 1]) / 2 * rec.fs_hz))] = np.nan  # between steps k and k + 1
+    est = DirectionEstimator(fs_hz=rec.fs_hz, mount=BODY, keep_trace=True)
+    for t in ics:
+        est.push(Step(t_s=float(t), index=int(t * 100)),
+                 step_window(acc, rec.gyro_rad_s, fs_hz=rec.fs_hz, t_ic_s=float(t)))
+        est.drain()
+    est.flush()
+    ok = [e.ok for e in est.trace]
+    assert not ok[k] and not ok[k + 1]  # the strides [t(k-1), t(k+1)) and [t(k), t(k+2)) hold it
+    assert ok[k - 1] and ok[k + 2]  # their +-1 s windows hold it too, but not their strides
+    assert sum(ok) >= len(ics) - 6
