@@ -23,6 +23,16 @@ SPEED_RANGE_M_S = (0.2, 7.0)
 MAX_DURATION_S = 48 * 3600.0
 
 
+def _check_range(value: float | None, bounds: tuple[float, float], what: str, unit: str) -> None:
+    """``value`` (when given) is a finite number inside ``bounds`` (inclusive), else GaitError."""
+    if value is None:
+        return
+    if not (isinstance(value, (int, float)) and math.isfinite(value)
+            and bounds[0] <= value <= bounds[1]):
+        raise GaitError(f"programme: {what} must be {bounds[0]:g}-{bounds[1]:g} {unit}, "
+                        f"got {value!r}")
+
+
 @dataclass(frozen=True)
 class Segment:
     """One part of a programme.
@@ -68,18 +78,8 @@ class Segment:
             raise GaitError(f"programme: {self.kind} direction must be forward or backward, got {self.direction!r}")
         if self.kind == "turn" and self.direction not in ("left", "right"):
             raise GaitError(f"programme: turn direction must be left or right, got {self.direction!r}")
-        if self.cadence_spm is not None:
-            c = self.cadence_spm
-            if not (isinstance(c, (int, float)) and math.isfinite(c)
-                    and CADENCE_RANGE_SPM[0] <= c <= CADENCE_RANGE_SPM[1]):
-                raise GaitError(f"programme: cadence must be {CADENCE_RANGE_SPM[0]:g}-"
-                                f"{CADENCE_RANGE_SPM[1]:g} steps/min, got {c!r}")
-        if self.speed_m_s is not None:
-            v = self.speed_m_s
-            if not (isinstance(v, (int, float)) and math.isfinite(v)
-                    and SPEED_RANGE_M_S[0] <= v <= SPEED_RANGE_M_S[1]):
-                raise GaitError(f"programme: speed must be {SPEED_RANGE_M_S[0]:g}-"
-                                f"{SPEED_RANGE_M_S[1]:g} m/s, got {v!r}")
+        _check_range(self.cadence_spm, CADENCE_RANGE_SPM, "cadence", "steps/min")
+        _check_range(self.speed_m_s, SPEED_RANGE_M_S, "speed", "m/s")
         if self.kind == "turn":
             if not (math.isfinite(self.turn_deg) and 0 < abs(self.turn_deg) <= 1080):
                 raise GaitError(f"programme: turn angle must be 0-1080 degrees, got {self.turn_deg!r}")
