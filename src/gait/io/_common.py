@@ -11,7 +11,7 @@ import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,30 @@ class Stream:
     unit_source: str | None = None
     #: File (member label) the stream came from.
     origin: str = ""
+
+
+def header_stream(t: np.ndarray, t0, scale_s: float, xyz: np.ndarray, unit: str | None,
+                  column: str, origin: str) -> Stream:
+    """A :class:`Stream` from raw stamps ``t`` (``(t - t0) * scale_s`` seconds) whose unit, if
+    any, came from the header of ``column``."""
+    return Stream(t_s=(t - t0).astype(np.float64) * scale_s, xyz=xyz, unit=unit,
+                  unit_source=f"header: column {column!r}" if unit else None, origin=origin)
+
+
+def members_of_kind(folder: Source, kind_of_header: Callable[[str], str | None],
+                    kind: str) -> list[str]:
+    """The data files of ``folder`` whose first line ``kind_of_header`` calls ``kind``."""
+    return [n for n in folder.data_files()
+            if kind_of_header((folder.head_lines(n, 1) or [""])[0]) == kind]
+
+
+def the_one_acc_file(folder: Source, kind_of_header: Callable[[str], str | None], what: str,
+                     label: str) -> str:
+    """The single accelerometer file of an export folder, else InputError ("name one")."""
+    accs = members_of_kind(folder, kind_of_header, "acc")
+    if len(accs) != 1:
+        raise InputError(f"{len(accs)} {what} files in the folder: name one", path=label)
+    return accs[0]
 
 
 @dataclass

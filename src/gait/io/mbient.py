@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ._common import (RawData, Stream, parse_time, read_time_xyz, sniff_separator, split_fields,
-                      split_name, unit_word)
+from ._common import (RawData, header_stream, members_of_kind, parse_time, read_time_xyz,
+                      sniff_separator, split_fields, split_name, the_one_acc_file, unit_word)
 from ._source import Source
 
 NAME = "mbient"
@@ -66,10 +65,7 @@ def _partner(folder: Source, name: str, want: str) -> str | None:
             nb = PurePosixPath(n).name
             if nb.startswith(prefix) and re.search(dst_word, nb[len(prefix):], re.I):
                 return n
-    for n in folder.data_files():
-        if _kind((folder.head_lines(n, 1) or [""])[0]) == want:
-            return n
-    return None
+    return next(iter(members_of_kind(folder, _kind, want)), None)
 
 
 def read(src: Source, *, fs_hz: float | None = None) -> RawData:
@@ -82,23 +78,16 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
                 raise InputError("a MetaWear gyroscope file without its accelerometer file",
                                  path=src.label)
         else:
-            accs = [n for n in folder.data_files() if _kind((folder.head_lines(n, 1) or [""])[0]) == "acc"]
-            if len(accs) != 1:
-                raise InputError(f"{len(accs)} MetaWear accelerometer files in the folder: name one",
-                                 path=src.label)
-            acc_name = accs[0]
+            acc_name = the_one_acc_file(folder, _kind, "MetaWear accelerometer", src.label)
         t_ms, acc, unit, col = _read(folder, acc_name)
         base = t_ms[0]
         ta = parse_time(pd.Series([base]), unit="ms", label=src.label)
-        acc_s = Stream(t_s=(t_ms - base).astype(np.float64) * 1e-3, xyz=acc, unit=unit,
-                       unit_source=f"header: column {col!r}" if unit else None,
-                       origin=folder.member_label(acc_name))
+        acc_s = header_stream(t_ms, base, 1e-3, acc, unit, col, folder.member_label(acc_name))
         gyro_s = None
         g = _partner(folder, acc_name, "gyro")
         if g is not None:
             tg, w, gu, gcol = _read(folder, g)
-            gyro_s = Stream(t_s=(tg - base).astype(np.float64) * 1e-3, xyz=w, unit=gu,
-                            unit_source=f"header: column {gcol!r}" if gu else None, origin=folder.member_label(g))
+            gyro_s = header_stream(tg, base, 1e-3, w, gu, gcol, folder.member_label(g))
         parts = PurePosixPath(acc_name).stem.split("_")
         mac = next((p for p in parts if re.fullmatch(r"[0-9A-Fa-f]{12}", p)), None)
         device = " ".join(x for x in (parts[0] if parts else "MetaWear", mac) if x)

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ._common import RawData, Stream, read_time_xyz, sniff_separator, split_fields, split_name, unit_word
+from ._common import (RawData, header_stream, read_time_xyz, sniff_separator, split_fields,
+                      split_name, the_one_acc_file, unit_word)
 from ._source import Source
 
 NAME = "polar"
@@ -87,23 +88,15 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
             else:
                 acc_name = src.main
         else:
-            accs = [n for n in folder.data_files()
-                    if _header_kind((folder.head_lines(n, 1) or [""])[0]) == "acc"]
-            if len(accs) != 1:
-                raise InputError(f"{len(accs)} Polar ACC files in the folder: name one", path=src.label)
-            acc_name = accs[0]
+            acc_name = the_one_acc_file(folder, _header_kind, "Polar ACC", src.label)
         t_ns, acc, unit, col = _read(folder, acc_name)
         base = int(t_ns[0])
-        acc_s = Stream(t_s=(t_ns - base).astype(np.float64) * 1e-9, xyz=acc, unit=unit,
-                       unit_source=f"header: column {col!r}" if unit else None,
-                       origin=folder.member_label(acc_name))
+        acc_s = header_stream(t_ns, base, 1e-9, acc, unit, col, folder.member_label(acc_name))
         gyro_s = None
         g = _sibling(folder, acc_name)
         if g is not None:
             tg, w, gu, gcol = _read(folder, g)
-            gyro_s = Stream(t_s=(tg - base).astype(np.float64) * 1e-9, xyz=w, unit=gu,
-                            unit_source=f"header: column {gcol!r}" if gu else None,
-                            origin=folder.member_label(g))
+            gyro_s = header_stream(tg, base, 1e-9, w, gu, gcol, folder.member_label(g))
         start_local = POLAR_EPOCH + pd.Timedelta(base, unit="ns").to_pytimedelta()
         stem = PurePosixPath(acc_name).stem
         parts = stem.split("_")
