@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import math
 from datetime import datetime
-from pathlib import Path
 
 from ._common import add_no_view_option, new_recording_path
 
