@@ -40,7 +40,9 @@ async def _play(rec, tmp_path, *, faults=None, protocol="gaitsense", speed=10.0,
     sess = LiveSession(src, output=tmp_path / "run.csv", mount="body")
 
     async def stopper():
-        if stop_after_s is not None:
+        if stop_after_s is not None:  # counted from the first recorded sample, not the connect
+            while sess.writer is None:  # (connecting may take seconds on a loaded machine)
+                await asyncio.sleep(0.05)
             await asyncio.sleep(stop_after_s)
         else:
             await sensor.done.wait()
