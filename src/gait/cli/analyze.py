@@ -116,7 +116,8 @@ def table(result, path: str) -> str:
     lines.append(f"  cadence (spm)   mean {_fmt_cad(c['mean'])}, median {_fmt_cad(c['median'])}, "
                  f"peak (10 steps) {_fmt_cad(c['peak_10_steps'])}")
     for act, a in sorted(s.get("by_activity", {}).items()):
-        lines.append(f"  {act:<15} {a['time_s']:.1f} s, {a['steps']} steps, {a['bouts']} bouts")
+        lines.append(f"  {act:<15} {a['time_s']:.1f} s, {a['steps']} steps, {a['bouts']} bouts, cadence "
+                     f"{_fmt_cad(a.get('cadence_spm'))} spm")
     mode = info.get("direction_mode", "none")
     dirs = s.get("by_direction", {})
     if mode != "none":
