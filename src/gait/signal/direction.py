@@ -125,6 +125,7 @@ class StepEvidence:
 
 _BATCH = 256  # steps per vectorised batch (bounds the temporary arrays)
 _SMALL = 16  # batches up to this size run the covariance recursion in a plain loop
+_SMALL_STRIDES = 4  # batches up to this size find the stride windows over plain floats
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -344,6 +345,26 @@ class DirectionEstimator:
         tn = np.array(tnext, dtype=float)
         meta, raw_all, accs, gys, ghs = self._window_meta(wins)
         t0w, fsw, per, nw = meta[:, 0], meta[:, 1], meta[:, 2], meta[:, 3]
+        if m <= _SMALL_STRIDES:  # a few steps: the same arithmetic over plain floats
+            w0, T, i0a, i1a, half, cand = self._strides_small(t, tp, tn, per, t0w, fsw, nw)
+        else:
+            w0, T, i0a, i1a, half, cand = self._strides(t, tp, tn, per, t0w, fsw, nw)
+        # block means of q samples (an anti-alias low-pass); a trailing partial block is dropped
+        nb_all = np.where(cand, i1a - i0a, 0.0).astype(np.intp) // q
+        sel = np.nonzero(cand & (nb_all >= 8))[0]
+        f = None
+        if sel.size:
+            f = self._features(m, sel, wins, raw_all, accs, gys, ghs, i0a[sel].astype(np.intp),
+                               nb_all[sel], t0w[sel], fsw[sel], w0[sel], T[sel])
+            f["half"] = half
+            f["step_s"] = T / 2.0
+        self._sequential(steps, f, T / 2.0)
+
+    def _strides(self, t, tp, tn, per, t0w, fsw, nw) -> tuple:
+        """Stride window of every step (start w0_s, length T_s, sample range [i0, i1) in its
+        window, one-step window flag, usable flag), vectorised."""
+        p = self.p
+        L = self._L
         # stride window [w0, w1]: the neighbouring steps, guarded by the detector's period
         d1, d2 = t - tp, tn - t
         ok1 = (d1 >= p.min_step_s) & (d1 <= p.max_step_s)
@@ -369,17 +390,51 @@ class DirectionEstimator:
         w0 = np.where(half, w0h, w0)
         i0a = np.where(half, i0h, i0a)
         i1a = np.where(half, i1h, i1a)
-        cand = full | half
-        # block means of q samples (an anti-alias low-pass); a trailing partial block is dropped
-        nb_all = np.where(cand, i1a - i0a, 0.0).astype(np.intp) // q
-        sel = np.nonzero(cand & (nb_all >= 8))[0]
-        f = None
-        if sel.size:
-            f = self._features(m, sel, wins, raw_all, accs, gys, ghs, i0a[sel].astype(np.intp),
-                               nb_all[sel], t0w[sel], fsw[sel], w0[sel], T[sel])
-            f["half"] = half
-            f["step_s"] = T / 2.0
-        self._sequential(steps, f, T / 2.0)
+        return w0, T, i0a, i1a, half, full | half
+
+    def _strides_small(self, t, tp, tn, per, t0w, fsw, nw) -> tuple:
+        """:meth:`_strides` for a few steps, over Python floats (the same IEEE operations in
+        the same order, so the results are identical)."""
+        p = self.p
+        L = self._L
+        mn, mx, mxp = p.min_step_s, p.max_step_s, p.max_period_s
+        ceil, floor, isfinite = math.ceil, math.floor, math.isfinite
+        rows = []
+        for tj, tpj, tnj, pj, t0, fs, n in zip(t.tolist(), tp.tolist(), tn.tolist(), per.tolist(),
+                                               t0w.tolist(), fsw.tolist(), nw.tolist()):
+            d1, d2 = tj - tpj, tnj - tj
+            ok1 = d1 >= mn and d1 <= mx
+            ok2 = d2 >= mn and d2 <= mx
+            per_ok = pj >= mn and pj <= mxp
+            ok1 = ok1 and (not per_ok or abs(d1 - pj) <= 0.3 * pj)
+            ok2 = ok2 and (not per_ok or abs(d2 - pj) <= 0.3 * pj)
+            both = ok1 and ok2 and d1 / d2 >= 0.5 and d1 / d2 <= 2.0
+            left = d1 if (both or ok1) else (d2 if ok2 else pj)
+            right = d2 if both else (d1 if ok1 else (d2 if ok2 else pj))
+            has_win = both or ok1 or ok2 or per_ok
+            w0 = tj - left
+            T = left + right
+            i0 = i1 = math.nan
+            full = half = False
+            x0 = (w0 - t0) * fs - 1e-9
+            x1 = (w0 + T - t0) * fs - 1e-9
+            if has_win and isfinite(x0) and isfinite(x1):
+                i0 = float(ceil(x0))
+                i1 = floor(x1) + 1.0
+                full = i0 >= 0 and i1 <= n and i1 - i0 >= 8 and i1 - i0 <= L
+                w0h = tj - T / 4.0
+                y0 = (w0h - t0) * fs - 1e-9
+                y1 = (w0h + T / 2.0 - t0) * fs - 1e-9
+                if not full and T > 2.0 * mx and isfinite(y0) and isfinite(y1):
+                    i0h = float(ceil(y0))
+                    i1h = floor(y1) + 1.0
+                    half = i0h >= 0 and i1h <= n and i1h - i0h >= 8 and i1h - i0h <= L
+                    if half:
+                        w0, i0, i1 = w0h, i0h, i1h
+            rows.append((w0, T, i0, i1, half, full or half))
+        w0, T, i0, i1, half, cand = zip(*rows)
+        return (np.array(w0), np.array(T), np.array(i0), np.array(i1),
+                np.array(half, dtype=bool), np.array(cand, dtype=bool))
 
     def _features(self, m: int, sel: np.ndarray, wins: list, raw_all: bool, accs_all: list,
                   gys_all: list, ghs_all: list, i0: np.ndarray,
