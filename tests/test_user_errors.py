@@ -164,6 +164,13 @@ def test_report_output_path_is_a_file(tmp_path, capsys):
                              and capsys.readouterr().out)  # no history row for a failed report
 
 
+def test_a_report_that_fails_leaves_no_folder_behind(tmp_path, capsys):
+    (tmp_path / "text.csv").write_text("t_s,ax,ay,az\n0,a,b,c\n")
+    line = _run(capsys, ["report", tmp_path / "text.csv", "--no-history", "-o", tmp_path / "r"])
+    assert "non-numeric value" in line
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.parametrize("command", ["replay", "live"])
 def test_an_existing_recording_is_never_overwritten(tmp_path, capsys, command):
     rec = tmp_path / "run.csv"
@@ -223,7 +230,7 @@ def test_permissions_unreadable_input_and_read_only_output(tmp_path):
     cases = [
         (["info", secret], f"{secret}: cannot open (Permission denied)"),
         (["simulate", ro / "x.csv", "--programme", "walk:5"], f"{ro / 'x.csv'}: cannot write"),
-        (["report", WALK, "--no-history", "-o", ro], f"{ro}: the output folder is not writable"),
+        (["report", WALK, "--no-history", "-o", ro / "rep"], f"{ro / 'rep'}: cannot write there"),
         (["replay", WALK, "--speed", "max", "--no-view", "-o", ro / "c.csv"],
          f"{ro / 'c.csv'}: cannot create the recording (Permission denied)"),
     ]

@@ -61,7 +61,7 @@ def _report_one(args: argparse.Namespace, path: str, out_dir: Path,
     src = Path(path)
     if not src.exists():
         raise GaitError("no such file or folder", path=path)
-    _make_out_dir(out_dir)  # an unwritable output fails before the work and the history row
+    _check_out_dir(out_dir)  # an unwritable output fails before the work and the history row
     hist = None if args.no_history else History(args.db)  # a bad --db fails before the work
     try:
         rec = read_from_args(args, path)
@@ -78,17 +78,17 @@ def _report_one(args: argparse.Namespace, path: str, out_dir: Path,
     return {"files": files, "record": run_record(result)}
 
 
-def _make_out_dir(out_dir: Path) -> None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise GaitError("the output path exists and is not a folder; pick a folder with -o",
-                        path=out_dir) from None
-    except OSError as exc:
-        raise GaitError(f"cannot create the output folder ({exc.strerror or exc}); pick a "
-                        "writable place with -o", path=out_dir) from None
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise GaitError("the output folder is not writable; pick another with -o", path=out_dir)
+def _check_out_dir(out_dir: Path) -> None:
+    """Fail early (one line) when ``out_dir`` cannot be made or written; create nothing."""
+    probe = out_dir
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        what = "the output path" if probe == out_dir else f"{probe} (on the way to the output)"
+        raise GaitError(f"{what} exists and is not a folder; pick a folder with -o", path=out_dir)
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise GaitError(f"cannot write there ({probe} is not writable); pick another folder "
+                        "with -o", path=out_dir)
 
 
 def _brief(r: dict) -> str:
@@ -116,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     out = Path(args.out) if args.out else Path("gait_reports")
-    _make_out_dir(out)
+    _check_out_dir(out)
+    out.mkdir(parents=True, exist_ok=True)
     used: set[str] = {"index.html"}
     entries = []
     failed = 0
