@@ -103,7 +103,8 @@ async def scan(timeout_s: float = 5.0, *, sensors: tuple[str, ...] = ("gaitsense
     except BleakError as exc:
         raise DeviceError(f"Bluetooth is not available: {exc}") from exc
     except FileNotFoundError as exc:  # no D-Bus / BlueZ on this machine
-        raise DeviceError(f"Bluetooth is not available here ({exc}); try `gait live --virtual`") from exc
+        raise DeviceError(f"Bluetooth is not available here (no BlueZ/D-Bus: {exc}); "
+                          "try `gait scan --virtual`") from exc
     return sorted(found.values(), key=lambda f: -f.rssi)
 
 
@@ -236,7 +237,8 @@ class BleSource:
         except BleakError as exc:
             raise DeviceError(f"Bluetooth is not available: {exc}") from exc
         except FileNotFoundError as exc:
-            raise DeviceError(f"Bluetooth is not available here ({exc}); try `gait live --virtual`") from exc
+            raise DeviceError(f"Bluetooth is not available here (no BlueZ/D-Bus: {exc}); "
+                              "try `gait live --virtual`") from exc
         return dev
 
     async def _connect_once(self) -> BleakClient:
