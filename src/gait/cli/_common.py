@@ -45,7 +45,8 @@ def add_read_options(parser: argparse.ArgumentParser, *, format_option: str = "-
                         "the median time step)")
     g.add_argument("--mount", default=None,
                    help="how the sensor is worn: a preset (e.g. gaitsense-right-hip, body) or an "
-                        "axis mapping like x=forward,y=left,z=up")
+                        "axis mapping like x=forward,y=left,z=up (default: the file's header, "
+                        "else none: direction is then found orientation-free)")
 
 
 def read_options(args: argparse.Namespace) -> dict:

@@ -11,7 +11,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Scan for GaitSense and Polar PMD sensors and show name, address "
                                    "and signal strength (RSSI).")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="seconds to listen (default 5)")
-    p.add_argument("--name", default=None, help="only devices whose name contains this (or with this address)")
+    p.add_argument("--name", default=None, help="only devices whose name contains this (or with this address; default: any)")
     p.add_argument("--sensor", choices=("gaitsense", "polar", "all"), default="all",
                    help="which sensor family to look for (default all)")
     p.add_argument("--virtual", action="store_true",

@@ -37,8 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mount", default=None,
                    help="mount preset or axis mapping (default: gaitsense-<side>-hip)")
     p.add_argument("--rotation", default="none",
-                   help="extra sensor rotation: none, random, or x=DEG,y=DEG,z=DEG (labels then say "
-                        "sensor_frame 'unknown')")
+                   help="extra sensor rotation: none (default), random, or x=DEG,y=DEG,z=DEG in "
+                        "degrees (labels then say sensor_frame 'unknown')")
     p.add_argument("--noise", default="low",
                    help="sensor noise: none, low (default), high, or ACC_SD[,GYRO_SD] in m/s^2, rad/s")
     p.add_argument("--no-gyro", action="store_true", help="accelerometer only")
