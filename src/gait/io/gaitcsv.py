@@ -22,7 +22,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TextIO
 
 import numpy as np
 
@@ -237,49 +237,64 @@ def write_recording(path: str | Path, recording: Recording, *,
     if recording.start_time is None and i.extra.get("start_time_local"):
         h["start_time"] = i.extra["start_time_local"]
     cols = ["t_s", *ACC_COLS] + (list(GYRO_COLS) if recording.has_gyro else [])
+    write_atomically(path, lambda f: _write_rows(f, h, cols, recording))
+    return path
+
+
+def write_atomically(path: str | Path, write: Callable[[TextIO], None]) -> Path:
+    """Call ``write(f)`` on ``PATH.part``, sync it, then rename it to ``path``.
+
+    A failed or interrupted write leaves ``path`` as it was and no ``.part`` behind.
+
+    Raises
+    ------
+    GaitError
+        The file cannot be written (permission, missing folder, disk full): one line.
+    """
+    path = Path(path)
     tmp = path.with_name(path.name + ".part")
     try:
-        _write_rows(tmp, h, cols, recording)
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         raise GaitError(f"cannot write the recording ({exc.strerror or exc}); check that the "
                         "folder exists and is writable, and that the disk has space",
                         path=path) from None
-    finally:  # a failed or interrupted write leaves no half-written .part behind
+    finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
     return path
 
 
-def _write_rows(tmp: Path, h: dict, cols: list[str], recording: Recording) -> None:
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(MAGIC + "\n# " + json.dumps(h, separators=(", ", ": ")) + "\n" + ",".join(cols) + "\n")
-        n = recording.n_samples
-        step = 200_000
-        gaps = sorted(recording.gaps, key=lambda g: g.start_s)
-        gi = 0
-        for a in range(0, n, step):
-            b = min(n, a + step)
-            v = recording.valid[a:b]
-            t = recording.t_s[a:b]
-            # gap events that start inside this chunk go before the rows after them
-            while gi < len(gaps) and gaps[gi].start_s < (t[-1] if len(t) else 0) + 1e-9:
-                g = gaps[gi]
-                cut = int(np.searchsorted(t, g.start_s, side="right"))
-                rows_before = np.flatnonzero(v[:cut])
-                f.write(_format_rows(t[rows_before], recording.acc_m_s2[a:b][rows_before],
-                                     None if recording.gyro_rad_s is None
-                                     else recording.gyro_rad_s[a:b][rows_before]))
-                f.write("# event " + json.dumps({"kind": "gap", "start_s": round(g.start_s, 6),
-                                                 "end_s": round(g.end_s, 6)}) + "\n")
-                v = v.copy()
-                v[:cut] = False  # written already
-                gi += 1
-            idx = np.flatnonzero(v)
-            f.write(_format_rows(t[idx], recording.acc_m_s2[a:b][idx],
-                                 None if recording.gyro_rad_s is None else recording.gyro_rad_s[a:b][idx]))
-        f.flush()
-        os.fsync(f.fileno())
+def _write_rows(f: TextIO, h: dict, cols: list[str], recording: Recording) -> None:
+    f.write(MAGIC + "\n# " + json.dumps(h, separators=(", ", ": ")) + "\n" + ",".join(cols) + "\n")
+    n = recording.n_samples
+    step = 200_000
+    gaps = sorted(recording.gaps, key=lambda g: g.start_s)
+    gi = 0
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        v = recording.valid[a:b]
+        t = recording.t_s[a:b]
+        # gap events that start inside this chunk go before the rows after them
+        while gi < len(gaps) and gaps[gi].start_s < (t[-1] if len(t) else 0) + 1e-9:
+            g = gaps[gi]
+            cut = int(np.searchsorted(t, g.start_s, side="right"))
+            rows_before = np.flatnonzero(v[:cut])
+            f.write(_format_rows(t[rows_before], recording.acc_m_s2[a:b][rows_before],
+                                 None if recording.gyro_rad_s is None
+                                 else recording.gyro_rad_s[a:b][rows_before]))
+            f.write("# event " + json.dumps({"kind": "gap", "start_s": round(g.start_s, 6),
+                                             "end_s": round(g.end_s, 6)}) + "\n")
+            v = v.copy()
+            v[:cut] = False  # written already
+            gi += 1
+        idx = np.flatnonzero(v)
+        f.write(_format_rows(t[idx], recording.acc_m_s2[a:b][idx],
+                             None if recording.gyro_rad_s is None else recording.gyro_rad_s[a:b][idx]))
 
 
 class RecordingWriter:
