@@ -184,6 +184,27 @@ def test_an_existing_recording_is_never_overwritten(tmp_path, capsys, command):
     assert rec.read_bytes() == before
 
 
+@pytest.mark.parametrize("taken", ["recording", "labels"])
+def test_simulate_never_overwrites_a_real_recording_or_labels(tmp_path, capsys, taken):
+    rec, labels = tmp_path / "run.csv", tmp_path / "run.labels.json"
+    real = rec if taken == "recording" else labels
+    real.write_text("# gait-recording/1\n# {\"device\": \"GaitSense A1\"}\nt_s,ax,ay,az\n"
+                    if taken == "recording" else '{"schema": "gait-labels/1", "name": "run"}')
+    before = real.read_bytes()
+    line = _run(capsys, ["simulate", rec, "--programme", "walk:5"])
+    assert line.startswith(f"gait: error: {real}: the file exists and was not written by")
+    assert real.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [real.name]
+
+
+def test_simulate_may_overwrite_its_own_output(tmp_path, capsys):
+    out = tmp_path / "sim.csv"
+    assert main(["simulate", str(out), "--programme", "walk:5"]) == 0
+    assert main(["simulate", str(out), "--programme", "walk:6", "--acc-unit", "g"]) == 0
+    assert "6.0 s at 100 Hz" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.csv", "sim.labels.json"]
+
+
 def test_writer_never_truncates_a_file_that_appears_after_the_check(tmp_path, monkeypatch):
     from gait.errors import GaitError
     from gait.io.gaitcsv import RecordingWriter

@@ -56,7 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..sim import preset_programme, parse_programme, simulate, write_simulation
+    from ..sim.output import check_output
 
+    check_output(args.out)  # before the work: a bad or taken output path fails at once
     if args.programme is not None:
         segs = parse_programme(args.programme)
     else:

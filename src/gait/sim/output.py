@@ -23,12 +23,7 @@ def write_simulation(path: str | Path, sim: Simulation, *, labels_path: str | Pa
     writer does not offer) through :func:`_write_recording_g`, same format with
     ``units.acc = "g"``. Returns ``(recording_path, labels_path)``.
     """
-    p = Path(path)
-    if p.suffix.lower() != ".csv":
-        raise GaitError("the output file must end in .csv", path=p)
-    if not p.parent.exists():
-        raise GaitError("the output folder does not exist", path=p.parent)
-    lp = Path(labels_path) if labels_path else labels_path_for(p)
+    p, lp = check_output(path, labels_path=labels_path)
     extra = {k: v for k, v in sim.header.items() if k not in ("device", "mount", "fs_hz", "units",
                                                                "start_time")}
     if sim.acc_unit == "g":
@@ -44,6 +39,48 @@ def write_simulation(path: str | Path, sim: Simulation, *, labels_path: str | Pa
     return p, lp
 
 
+def check_output(path: str | Path, *, labels_path: str | Path | None = None) -> tuple[Path, Path]:
+    """``(recording_path, labels_path)`` for :func:`write_simulation`, checked before any work.
+
+    Raises
+    ------
+    GaitError
+        Not ``.csv``, no such folder, or a file there that the simulator did not write (a real
+        recording or hand-made labels are never overwritten; an earlier simulation is).
+    """
+    p = Path(path)
+    if p.suffix.lower() != ".csv":
+        raise GaitError("the output file must end in .csv", path=p)
+    if not p.parent.exists():
+        raise GaitError("the output folder does not exist", path=p.parent)
+    lp = Path(labels_path) if labels_path else labels_path_for(p)
+    for f, simulated in ((p, _is_simulated_recording), (lp, _is_simulated_labels)):
+        if f.exists() and not simulated(f):
+            raise GaitError("the file exists and was not written by `gait simulate` (refusing to "
+                            "overwrite a recording or its labels); choose another name", path=f)
+    return p, lp
+
+
+def _is_simulated_recording(path: Path) -> bool:
+    """True when ``path`` is a gait-recording/1 file whose header names the simulator."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            magic, header = f.readline().strip(), f.readline()
+        return (magic == MAGIC and header.startswith("# ")
+                and bool(json.loads(header[2:]).get("simulator")))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
+
+
+def _is_simulated_labels(path: Path) -> bool:
+    """True when ``path`` is a labels file the simulator wrote (it has ``simulator``)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return bool(json.load(f).get("simulator"))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
+
+
 def _write_recording_g(path: Path, sim: Simulation, extra: dict) -> None:
     rec = sim.recording
     h = {"device": rec.info.device, "mount": rec.info.mount, "fs_hz": rec.fs_hz,
@@ -56,6 +93,10 @@ def _write_recording_g(path: Path, sim: Simulation, extra: dict) -> None:
         cols.append(rec.gyro_rad_s)
         fmt += ["%.6f"] * 3
     names = "t_s,ax,ay,az" + (",gx,gy,gz" if rec.has_gyro else "")
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    from ..io.gaitcsv import write_atomically
+
+    def write(f) -> None:
         f.write(MAGIC + "\n# " + json.dumps(h, separators=(", ", ": ")) + "\n" + names + "\n")
         np.savetxt(f, np.hstack(cols), fmt=",".join(fmt), delimiter=",", newline="\n")
+
+    write_atomically(path, write)
