@@ -80,6 +80,17 @@ def test_unknown_format_names_the_flag_of_the_command(tmp_path, capsys):
     assert "pass --format" in line
 
 
+@pytest.mark.parametrize("fmt, words", [
+    ("polar", "missing columns"), ("mbient", "not a MetaWear CSV"),
+    ("sensorlogger", "missing sensor files"), ("phyphox", "no acceleration"),
+    ("actigraph", "missing columns"), ("axivity", "not an Axivity CSV"),
+    ("generic", "missing acceleration columns"), ("nope", "unknown format 'nope'"),
+])
+def test_a_forced_format_that_does_not_fit(capsys, fmt, words):
+    line = _run(capsys, ["info", WALK, "--input-format", fmt])
+    assert line.startswith(f"gait: error: {WALK}: ") and words in line, line
+
+
 @pytest.mark.parametrize("command", sorted(READERS))
 @pytest.mark.parametrize("option, words", [
     (["--fs", "-5"], "--fs must be a positive rate"),

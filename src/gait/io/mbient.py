@@ -73,6 +73,10 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
     try:
         if src.main is not None:
             k = _kind(src.head_lines(src.main, 1)[0])
+            if k is None:
+                raise InputError("not a MetaWear CSV (expected a header like 'epoch (ms),time "
+                                 "(...),elapsed (s),x-axis (g),y-axis (g),z-axis (g)')",
+                                 path=src.label)
             acc_name = src.main if k == "acc" else _partner(folder, src.main, "acc")
             if acc_name is None:
                 raise InputError("a MetaWear gyroscope file without its accelerometer file",
