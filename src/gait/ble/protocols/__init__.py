@@ -32,6 +32,26 @@ class PacketError(ValueError):
         super().__init__(f"{reason.value}: {detail}")
 
 
+def lead_checked(data: bytes | bytearray | memoryview, *, min_len: int, short: str, lead: int,
+                 wrong: str, wrong_reason: RejectReason) -> bytes:
+    """``data`` as bytes once it has ``min_len`` bytes or more and starts with byte ``lead``.
+
+    The guard every decoder starts with. ``short`` and ``wrong`` are the details of the two
+    rejections, formatted with ``n`` (the length) and ``b`` (the first byte).
+
+    Raises
+    ------
+    PacketError
+        ``TRUNCATED`` when shorter than ``min_len``; ``wrong_reason`` when the lead byte differs.
+    """
+    data = bytes(data)
+    if len(data) < min_len:
+        raise PacketError(RejectReason.TRUNCATED, short.format(n=len(data)))
+    if data[0] != lead:
+        raise PacketError(wrong_reason, wrong.format(n=len(data), b=data[0]))
+    return data
+
+
 T = TypeVar("T")
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...types import G0_M_S2
-from . import PacketError, RejectReason
+from . import PacketError, RejectReason, lead_checked
 
 #: 128-bit UUIDs of the GaitSense GATT service and its characteristics.
 SERVICE_UUID = "6a9b0001-3c1d-4e7f-9a2b-5c8d0e1f2a3b"
@@ -130,11 +130,9 @@ class SamplePacket:
     # -- bytes ---------------------------------------------------------------------------
     @classmethod
     def from_bytes(cls, data: bytes) -> "SamplePacket":
-        data = bytes(data)
-        if len(data) < 1:
-            raise PacketError(RejectReason.TRUNCATED, "empty packet")
-        if data[0] != PROTOCOL_VERSION:
-            raise PacketError(RejectReason.UNKNOWN_VERSION, f"version {data[0]} (this host reads {PROTOCOL_VERSION})")
+        data = lead_checked(data, min_len=1, short="empty packet", lead=PROTOCOL_VERSION,
+                            wrong=f"version {{b}} (this host reads {PROTOCOL_VERSION})",
+                            wrong_reason=RejectReason.UNKNOWN_VERSION)
         if len(data) < HEADER_SIZE:
             raise PacketError(RejectReason.TRUNCATED, f"{len(data)} bytes, header needs {HEADER_SIZE}")
         version, flags, seq, first_index, t_us, n, rate, rng = HEADER.unpack_from(data)
@@ -267,11 +265,8 @@ class DeviceStatus:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "DeviceStatus":
-        data = bytes(data)
-        if len(data) < 1:
-            raise PacketError(RejectReason.TRUNCATED, "empty status")
-        if data[0] != PROTOCOL_VERSION:
-            raise PacketError(RejectReason.UNKNOWN_VERSION, f"protocol version {data[0]}")
+        data = lead_checked(data, min_len=1, short="empty status", lead=PROTOCOL_VERSION,
+                            wrong="protocol version {b}", wrong_reason=RejectReason.UNKNOWN_VERSION)
         if len(data) != STATUS.size:
             raise PacketError(RejectReason.LENGTH_MISMATCH, f"status is {STATUS.size} bytes, got {len(data)}")
         return cls(*STATUS.unpack(data))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...types import G0_M_S2
-from . import PacketError, RejectReason
+from . import PacketError, RejectReason, lead_checked
 
 SERVICE_UUID = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
 CONTROL_UUID = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
@@ -140,11 +140,9 @@ class PmdStartCommand:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "PmdStartCommand":
-        data = bytes(data)
-        if len(data) < 2:
-            raise PacketError(RejectReason.TRUNCATED, "start command needs at least 2 bytes")
-        if data[0] != OP_START:
-            raise PacketError(RejectReason.UNSUPPORTED, f"op code 0x{data[0]:02x} is not START")
+        data = lead_checked(data, min_len=2, short="start command needs at least 2 bytes",
+                            lead=OP_START, wrong="op code 0x{b:02x} is not START",
+                            wrong_reason=RejectReason.UNSUPPORTED)
         return cls(data[1] & 0x3F, PmdSettings.from_bytes(data[2:]))
 
     def __bytes__(self) -> bytes:
@@ -176,11 +174,9 @@ class PmdControlResponse:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "PmdControlResponse":
-        data = bytes(data)
-        if len(data) < 4:
-            raise PacketError(RejectReason.TRUNCATED, f"control response of {len(data)} bytes")
-        if data[0] != RESPONSE_CODE:
-            raise PacketError(RejectReason.UNSUPPORTED, f"not a control point response (0x{data[0]:02x})")
+        data = lead_checked(data, min_len=4, short="control response of {n} bytes",
+                            lead=RESPONSE_CODE, wrong="not a control point response (0x{b:02x})",
+                            wrong_reason=RejectReason.UNSUPPORTED)
         more = bool(data[4]) if len(data) > 4 else False
         return cls(data[1], data[2], data[3], more, data[5:])
 
