@@ -346,3 +346,53 @@ def test_peak_not_below_mean_when_a_bout_is_fast_at_its_ends():
     assert c["mean"] == pytest.approx(60.0 * 11 / 6.0, abs=0.01)
     assert c["peak_10_steps"] == pytest.approx(c["mean"], abs=0.01)
     assert c["median"] == pytest.approx(100.0)
+
+
+def _assemble(times_s, amps_m_s2, vmin_m_s2=0.0, **params):
+    from gait.signal.bouts import BoutAssembler, StepFeatures
+
+    ba = BoutAssembler(AnalysisParams(**params))
+    out = []
+    for i, (t, a) in enumerate(zip(times_s, amps_m_s2)):
+        out += ba.push(Step(t, i), StepFeatures(0.5, a, vmin_m_s2))
+    out += ba.close()
+    return [e for e in out if isinstance(e, Step)], [e for e in out if isinstance(e, Bout)]
+
+
+def test_uneven_weak_runs_are_not_gait_but_even_or_flight_runs_are():
+    """The pace check of bouts: hops / shuffles while standing (intervals 0.87, 0.36, 0.33,
+    0.67 s and humps 0.3-2.3 m/s^2, as in dev bn1_byebye_active_001) give no steps; the same
+    timing with even humps, even timing with uneven humps, or a flight phase do; with the check
+    off every run of 4 steps is kept."""
+    hop_t = [0.27, 1.14, 1.50, 1.83, 2.50]
+    hop_a = [0.34, 1.11, 0.93, 0.39, 2.25]
+    steps, bouts = _assemble(hop_t, hop_a)
+    assert steps == [] and bouts == []
+    steps, bouts = _assemble(hop_t, hop_a, bout_max_interval_ratio=0.0)
+    assert len(steps) == 5 and len(bouts) == 1
+    even_t = [0.0, 0.55, 1.1, 1.62, 2.2]
+    steps, bouts = _assemble(even_t, [1.0, 1.2, 0.9, 1.1, 1.0])
+    assert len(steps) == 5 and [b.n_steps for b in bouts] == [5]
+    steps, bouts = _assemble(even_t, [0.3, 1.6, 0.35, 1.5, 0.3])  # humps 5x apart
+    assert steps == []
+    steps, bouts = _assemble(hop_t, hop_a, vmin_m_s2=-0.7 * G)  # flight before every step
+    assert len(steps) == 5 and len(bouts) == 1
+    # A run shorter than a bout is judged by min_run_steps alone, as before.
+    steps, _ = _assemble(hop_t[:3], hop_a[:3], min_run_steps=2)
+    assert len(steps) == 3
+
+
+def test_dev_standing_hops_give_no_steps(shared_data):
+    """dev bn1_byebye_active_001 (stand / shuffle / hop between waves, no reference ICs) gave 4
+    false steps before the pace check; a walk of the same actor keeps every step."""
+    from gait.io import read_recording
+
+    p = shared_data / "dev" / "mocap_bn1" / "bn1_byebye_active_001.csv"
+    w = shared_data / "dev" / "mocap_bn1" / "bn1_walk_active_001.csv"
+    if not (p.exists() and w.exists()):
+        pytest.skip("dev recordings missing")
+    assert analyze(read_recording(p), direction_stage=UnknownDirection()).steps == []
+    on = analyze(read_recording(w), direction_stage=UnknownDirection())
+    off = analyze(read_recording(w), direction_stage=UnknownDirection(),
+                  params={"bout_max_interval_ratio": 0.0})
+    assert len(on.steps) >= 6 and np.array_equal(on.step_times_s, off.step_times_s)

@@ -410,8 +410,9 @@ class StreamAnalyzer:
         f1 = (np.asarray(run1) * M).tolist()
         g_hat = det.g_hat[r]
         g_m = det.g_m_s2[r].tolist()
+        rh = det.rhythm[r].tolist()
         for j, key in enumerate(keys):
-            out[key].append((pos[j], StepFeatures(per[j], amp[j], vmin[j]), f0[j], f1[j], g_hat[j], g_m[j]))
+            out[key].append((pos[j], StepFeatures(per[j], amp[j], vmin[j], rh[j]), f0[j], f1[j], g_hat[j], g_m[j]))
 
     def _frame_partial(self, k: int) -> list:
         H, B, A, nd = self._H, self._B, self._A, self._nd

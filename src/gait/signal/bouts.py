@@ -36,6 +36,8 @@ class StepFeatures:
     period_s: float
     amp_m_s2: float
     vmin_m_s2: float
+    #: Autocorrelation at the step period of the frame that found the step (0..1).
+    rhythm: float = float("nan")
 
 
 class BoutAssembler:
@@ -147,9 +149,28 @@ class BoutAssembler:
                     self._run[0][0].cadence_spm = float("nan")
                     if len(self._run) >= self.p.bout_min_steps:
                         self._confirm(out)
-        elif len(self._run) >= self.p.bout_min_steps:
+        elif len(self._run) >= self.p.bout_min_steps and self._paced():
             self._confirm(out)
         return out
+
+    def _paced(self) -> bool:
+        """May the run become a bout? Its last ``bout_min_steps`` steps are evenly paced
+        (longest interval <= ``bout_max_interval_ratio`` x shortest) and of similar strength
+        (highest hump <= ``bout_max_amp_ratio`` x lowest), or at least half of them
+        follow a flight phase (running: the detector's timing is less regular there, and
+        standing / gesturing has no flight)."""
+        p = self.p
+        r = p.bout_max_interval_ratio
+        if r <= 0:
+            return True
+        n = p.bout_min_steps
+        iv = self._intervals[-(n - 1):]
+        if max(iv) <= r * min(iv):
+            amp = [f.amp_m_s2 for _, f in self._run[-n:]]
+            if not max(amp) > p.bout_max_amp_ratio * min(amp):
+                return True
+        vmin = -p.run_min_vertical_g * G0
+        return 2 * sum(f.vmin_m_s2 <= vmin for _, f in self._run[-n:]) >= n
 
     def close(self) -> list:
         """End the current run (gap, pause, end of stream): release what it holds."""
@@ -162,7 +183,11 @@ class BoutAssembler:
                 s.bout = self._bout_id
                 out.append(s)
             out.append(self._make_bout(self._bout_id, run))
-        elif len(run) >= self.p.min_run_steps or self._from_split:
+        elif self._from_split or (
+            self.p.min_run_steps <= len(run) < self.p.bout_min_steps or self.p.bout_max_interval_ratio <= 0
+            and len(run) >= self.p.min_run_steps
+        ):
+            # (a run of bout_min_steps or more that never became a bout failed the pace check)
             for s, _ in run:
                 s.bout = -1
                 out.append(s)

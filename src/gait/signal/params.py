@@ -65,6 +65,13 @@ class AnalysisParams:
     bout_min_steps: int = 4
     bout_max_gap_factor: float = 2.5
     bout_max_gap_s: float = 2.0
+    #: A run becomes a bout only once its last bout_min_steps steps are evenly paced (longest
+    #: interval at most this many times the shortest) or at least half of them follow a flight
+    #: phase (see run_min_vertical_g); 0: no check. Runs of bout_min_steps or more steps that
+    #: never pass (hops, shuffles, gestures while standing) give no steps.
+    bout_max_interval_ratio: float = 1.9
+    #: ... and of similar strength: highest band-limited hump at most this many times the lowest.
+    bout_max_amp_ratio: float = 4.0
     #: A bout ends where this many consecutive steps change activity (walk/run) or direction.
     bout_split_steps: int = 3
     #: Steps of runs shorter than this many steps are dropped as non-gait (1 keeps every step).
