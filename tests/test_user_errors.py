@@ -140,6 +140,15 @@ def test_bad_history_database(tmp_path, capsys):
     assert db.read_bytes() == b"this is not sqlite" * 100  # left alone
 
 
+def test_history_of_a_mistyped_database_creates_nothing(tmp_path, capsys):
+    db = tmp_path / "typo" / "hsitory.sqlite"
+    assert main(["history", "--db", str(db)]) == 0
+    assert "no runs yet" in capsys.readouterr().out
+    line = _run(capsys, ["history", "--db", db, "--remove", "abc"])
+    assert line.startswith(f"gait: error: {db}: no run has a key starting with 'abc'")
+    assert list(tmp_path.iterdir()) == []
+
+
 # ------------------------------------------------------------------ output paths
 def _out_args(tmp: Path, bad: Path) -> dict[str, list]:
     return {

@@ -27,10 +27,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import GaitError
-    from ..history import History
+    from ..history import History, default_db_path
     from ..report.html import fmt_duration, fmt_num, fmt_pct, fmt_time
 
-    with History(args.db) as h:
+    path = Path(args.db).expanduser() if args.db else default_db_path()
+    if not path.exists():  # listing creates nothing (a mistyped --db must not leave a new file)
+        if args.remove:
+            raise GaitError(f"no run has a key starting with {args.remove!r} (no history "
+                            "database here yet)", path=path)
+        if args.json:
+            json.dump({"db": str(path), "runs": []}, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            print(f"no runs yet in {path} (gait report REC stores one)")
+        return 0
+    with History(path) as h:
         rows = h.runs()
         if args.remove:
             match = [r["key"] for r in rows
