@@ -244,8 +244,12 @@ def _unprivileged() -> list[str] | None:
     if os.geteuid() != 0:
         return []
     setpriv = shutil.which("setpriv")
-    return None if setpriv is None else [setpriv, "--reuid=65534", "--regid=65534",
-                                         "--clear-groups"]
+    if setpriv is None:
+        return None
+    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run([*prefix, sys.executable, "-c", "import numpy"], capture_output=True,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT / "src")), timeout=60)
+    return prefix if probe.returncode == 0 else None  # e.g. the venv is not world-readable
 
 
 def _gait_subprocess(prefix: list[str], argv: list, cwd: Path) -> subprocess.CompletedProcess:
@@ -257,7 +261,8 @@ def _gait_subprocess(prefix: list[str], argv: list, cwd: Path) -> subprocess.Com
 def test_permissions_unreadable_input_and_read_only_output(tmp_path):
     prefix = _unprivileged()
     if prefix is None:
-        pytest.skip("running as root without setpriv: permissions cannot be enforced")
+        pytest.skip("running as root, and no unprivileged user can run this Python (no setpriv, "
+                    "or the venv is not world-readable): permissions cannot be enforced")
     tmp_path.chmod(0o755)
     for p in tmp_path.parents:  # let the unprivileged user reach tmp_path
         if str(p).startswith("/tmp/") and p.stat().st_uid == os.geteuid():
