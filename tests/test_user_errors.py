@@ -309,6 +309,20 @@ def test_ctrl_c_during_analysis(tmp_path, capsys, monkeypatch, command):
         assert '"runs": []' in capsys.readouterr().out
 
 
+def test_ctrl_c_while_the_report_is_written_stores_no_history_row(tmp_path, capsys, monkeypatch):
+    import gait.report
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gait.report, "write_report", interrupted)
+    db = tmp_path / "h.sqlite"
+    argv = ["report", WALK, "--db", db, "-o", tmp_path / "rep"]
+    assert _run(capsys, argv, expect_code=130) == "gait: interrupted"
+    assert main(["history", "--db", str(db), "--json"]) == 0
+    assert '"runs": []' in capsys.readouterr().out
+
+
 def test_ctrl_c_while_the_commands_load(capsys, monkeypatch):
     import gait.cli
 

@@ -67,14 +67,21 @@ def _report_one(args: argparse.Namespace, path: str, out_dir: Path,
         rec = read_from_args(args, path)
         result = analyze(rec, mount=getattr(args, "mount", None))
         runs = key = None
+        known: set[str] = set()
         if hist is not None:
+            known = {r["key"] for r in hist.runs()}
             key = hist.upsert(result, source_path=src, report_path=out_dir / "report.html")
             runs = hist.runs()
+        try:
+            files = write_report(result, out_dir, source_name=src.name, history_runs=runs,
+                                 current_key=key, dpi=args.dpi, extra_links=extra_links)
+        except BaseException:  # failed or Ctrl-C: no new history row for a report not written
+            if hist is not None and key is not None and key not in known:
+                hist.remove(key)
+            raise
     finally:
         if hist is not None:
             hist.close()
-    files = write_report(result, out_dir, source_name=src.name, history_runs=runs,
-                         current_key=key, dpi=args.dpi, extra_links=extra_links)
     return {"files": files, "record": run_record(result)}
 
 
