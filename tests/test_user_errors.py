@@ -92,6 +92,13 @@ def test_a_forced_format_that_does_not_fit(capsys, fmt, words):
 
 
 @pytest.mark.parametrize("command", sorted(READERS))
+def test_input_format_is_the_same_flag_for_every_reader(tmp_path, capsys, command):
+    extra = [a.format(tmp=tmp_path) for a in READERS[command]]
+    line = _run(capsys, [command, WALK, *extra, "--input-format", "axivity"])
+    assert "not an Axivity CSV" in line, line
+
+
+@pytest.mark.parametrize("command", sorted(READERS))
 @pytest.mark.parametrize("option, words", [
     (["--fs", "-5"], "--fs must be a positive rate"),
     (["--fs", "nan"], "--fs must be a positive rate"),

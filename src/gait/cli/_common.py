@@ -31,7 +31,9 @@ def add_read_options(parser: argparse.ArgumentParser, *, format_option: str = "-
     """
     parser.set_defaults(_format_flag=format_option)  # named in "unknown format" errors
     g = parser.add_argument_group("reading the recording")
-    g.add_argument(format_option, dest="input_format", default=None,
+    # --input-format works with every command (info and analyze use --format for their output)
+    flags = [format_option] + (["--input-format"] if format_option != "--input-format" else [])
+    g.add_argument(*flags, dest="input_format", default=None,
                    metavar="FMT",
                    help=f"input format, one of {', '.join(INPUT_FORMATS)} (default: detect)")
     g.add_argument("--acc-unit", default=None, metavar="UNIT",
