@@ -72,6 +72,18 @@ def test_bad_input_file(tmp_path, capsys, command, case):
     assert "\x00" not in line and all(c.isprintable() for c in line), repr(line)
 
 
+def test_a_recording_that_is_mostly_a_long_gap_is_refused_not_filled(tmp_path, capsys):
+    # two 6 s pieces a year apart: filling the year on the uniform clock took 23 GB of memory
+    rows = ["t_s,ax,ay,az"]
+    for start in (0.0, 365 * 86400.0):
+        rows += [f"{start + i / 100:.2f},0.1,{0.2 * (i % 7)},9.8" for i in range(600)]
+    path = tmp_path / "year_gap.csv"
+    path.write_text("\n".join(rows) + "\n")
+    line = _run(capsys, ["info", path])
+    assert line.startswith(f"gait: error: {path}: the sensor was off for 365.0 days"), line
+    assert "split the file" in line
+
+
 def test_unknown_format_names_the_flag_of_the_command(tmp_path, capsys):
     (tmp_path / "notes.csv").write_text("hello\nworld\n")
     assert "--input-format" in _run(capsys, ["info", tmp_path / "notes.csv"])

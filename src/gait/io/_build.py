@@ -318,6 +318,31 @@ def merge_intervals(iv: list[tuple[float, float]]) -> list[tuple[float, float]]:
 # --------------------------------------------------------------------------- build
 
 
+#: Most samples a recording may have on its uniform clock (23 days at 100 Hz: ~10 GB as float64).
+MAX_CLOCK_SAMPLES = 200_000_000
+#: Gaps (sensor off) longer than this in all, and most of the span, mean "split the file".
+MAX_GAPS_S = 24 * 3600.0
+
+
+def _check_clock_size(t_s: np.ndarray, n: int, fs_hz: float, label: str) -> None:
+    """Refuse a uniform clock that would not fit in memory, or that would be mostly gap."""
+    steps = np.diff(t_s)
+    off = steps[steps > 1.0]
+    gaps_s = float(off.sum()) if len(off) else 0.0
+    span_s = n / fs_hz
+    if gaps_s > MAX_GAPS_S and gaps_s > 0.9 * span_s:
+        i = int(np.argmax(steps))
+        raise InputError(
+            f"the sensor was off for {gaps_s / 86400:.1f} days of the {span_s / 86400:.1f} days "
+            f"the file spans (longest gap {steps[i] / 86400:.1f} days, from {t_s[i] - t_s[0]:.2f} s);"
+            " split the file where it stopped recording", path=label)
+    if n > MAX_CLOCK_SAMPLES:
+        raise InputError(
+            f"{span_s / 3600:.1f} h at {fs_hz:g} Hz is {n:.3g} samples, more than the "
+            f"{MAX_CLOCK_SAMPLES:.0e} gait holds in memory; split the file (or pass a lower --fs)",
+            path=label)
+
+
 def build_recording(raw: RawData, opts: Options) -> Recording:
     """Apply the unit, clock, repair and gap policy to what a reader found."""
     label = raw.path
@@ -357,6 +382,7 @@ def build_recording(raw: RawData, opts: Options) -> Recording:
         if trimmed > 0.5:
             raw.notes.append(f"trimmed {trimmed:.2f} s where only one of acc/gyro has data")
     n = int(math.floor((t1 - t0) * fs + 0.01)) + 1  # stamps rounded to 1e-6 s
+    _check_clock_size(ca.t, n, fs, label)
     duration = n / fs
     if duration < MIN_DURATION_S:
         raise SignalError(f"only {duration:.2f} s of data; at least {MIN_DURATION_S:g} s needed",
