@@ -130,7 +130,7 @@ def make_one(args: tuple) -> dict:
 def make_dataset(root: Path, n: int, scale: float, seed: int, jobs: int) -> list[dict]:
     """Simulate n recordings (cached in root/manifest.json for the same n, scale and seed)."""
     man = root / "dataset.json"
-    key = {"n": n, "scale": scale, "seed": seed, "formats": FORMATS}
+    key = {"n": n, "scale": scale, "seed": seed, "formats": list(FORMATS)}  # as JSON reads it
     if man.is_file():
         d = json.loads(man.read_text())
         if d.get("key") == key and all(Path(r["path"]).exists() for r in d["recordings"]):
