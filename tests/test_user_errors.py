@@ -82,6 +82,12 @@ def test_a_recording_that_is_mostly_a_long_gap_is_refused_not_filled(tmp_path, c
     line = _run(capsys, ["info", path])
     assert line.startswith(f"gait: error: {path}: the sensor was off for 365.0 days"), line
     assert "split the file" in line
+    from gait.errors import InputError
+    from gait.io.chunks import iter_recording_chunks
+
+    with pytest.raises(InputError, match="the stamps jump by 365.0 days"):  # the batch reader
+        for _ in iter_recording_chunks(path):
+            pass
 
 
 def test_unknown_format_names_the_flag_of_the_command(tmp_path, capsys):

@@ -62,6 +62,11 @@ class ChunkContext:
         return s
 
 
+#: Most grid samples one chunk may add (5e7: ~2.4 GB for six float64 axes); only a jump of
+#: days in the time stamps needs more.
+MAX_CHUNK_GRID = 50_000_000
+
+
 def iter_recording_chunks(path: str | Path, *, chunk_s: float = 60.0, format: str | None = None,
                           acc_unit: str | None = None, gyro_unit: str | None = None,
                           fs_hz: float | None = None, mount: Any = None,
@@ -287,6 +292,12 @@ def _stream(src: Source, fmt: str, plan: _Plan, opts: Options, chunk_s: float,
         # last grid point this chunk determines (at the very end: the same tolerance for
         # rounded stamps as the whole-file reader)
         k1 = int(math.floor(t[-1] * fs + (0.01 if is_last else 0.0)))
+        if k1 - k0 >= MAX_CHUNK_GRID:  # a jump of days in the stamps: do not fill it
+            d = np.diff(t)
+            i = int(np.argmax(d)) if len(d) else 0
+            jump = float(d[i]) if len(d) else float(t[0] - (k0 - 1) / fs)
+            raise InputError(f"the stamps jump by {jump / 86400:.1f} days (at {float(t[i]):.2f} s)"
+                             "; split the file where it stopped recording", path=label)
         if k1 >= k0:
             g = np.arange(k0, k1 + 1, dtype=np.float64) / fs
             vals = np.empty((len(g), x.shape[1]))
