@@ -319,7 +319,13 @@ class StreamAnalyzer:
             dacc = self._acc[a:b]
             dok = self._ok[a:b]
         else:
-            dacc = self._acc[a:b].reshape(-1, M, 3).mean(axis=1)
+            # block means as sums of strided slices, in the order (and with the result) of
+            # reshape(-1, M, 3).mean(axis=1), about 3x faster
+            x = self._acc[a:b].reshape(-1, M, 3)
+            dacc = x[:, 0] + x[:, 1]
+            for j in range(2, M):
+                dacc += x[:, j]
+            dacc /= M
             dok = self._ok[a:b].reshape(-1, M).all(axis=1)
         self._dacc = np.concatenate([self._dacc, dacc]) if len(self._dacc) else dacc.copy()
         self._dok = np.concatenate([self._dok, dok]) if len(self._dok) else dok.copy()
@@ -387,7 +393,7 @@ class StreamAnalyzer:
         span = self._dacc[c0 : c0 + (ks[-1] - ks[0]) * H + L]
         win = np.lib.stride_tricks.sliding_window_view(span, (L, 3))[::H, 0]
         sel = np.asarray(ks) - ks[0]  # the full frames need not be consecutive (gaps)
-        rows = win[sel] if sel[-1] != len(sel) - 1 else np.ascontiguousarray(win)  # (R, L, 3)
+        rows = win[sel] if sel[-1] != len(sel) - 1 else win  # (R, L, 3); detect_rows copies
         E = self._E
         det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H))
         out: dict[int, list] = {k: [] for k in ks}
@@ -454,7 +460,6 @@ class StreamAnalyzer:
                 self._last_det_t = -math.inf
             self._invalid = [g for g in self._invalid if g[1] > idx]
         step = Step(self._t0 + pos / self.fs_hz, idx)
-        self._feat[idx] = feat
         if self._last_det_t != -math.inf:
             iv = self._det_iv
             iv.append(step.t_s - self._last_det_t)
@@ -467,6 +472,11 @@ class StreamAnalyzer:
         self._last_det_idx = idx
         self._last_det_pos = pos
         self._last_det_t = step.t_s
+        if self._trivial_stage and not self._invalid and not self._pend:
+            # the do-nothing stage needs no window: straight to the bouts (as _release does)
+            out += self._collect(self._bouts.push(step, feat))
+            return out
+        self._feat[idx] = feat
         self._pend.append((step, max(idx - self._W, f0), g_hat, g_m, feat.period_s))
         out += self._release(None)
         return out

@@ -53,6 +53,10 @@ class BoutAssembler:
         self._pending: list[tuple[Step, StepFeatures]] = []
         self._bout_label: tuple[str, str] = ("walk", "unknown")
         self._from_split = False
+        self._run_cad = params.run_min_cadence_spm
+        self._gap_cap = params.bout_max_gap_s
+        self._gap_factor = params.bout_max_gap_factor
+        self._run_vmin = -params.run_min_vertical_g * G0
 
     # -- queries -------------------------------------------------------------------------
     @property
@@ -87,7 +91,9 @@ class BoutAssembler:
 
     # -- updates -------------------------------------------------------------------------
     def _label(self, step: Step, feat: StepFeatures) -> tuple[str, str]:
-        return step_activity(step.cadence_spm, feat.vmin_m_s2, self.p), step.direction
+        c = step.cadence_spm  # step_activity, inlined (NaN compares False)
+        run = c >= self._run_cad and c != math.inf and feat.vmin_m_s2 <= self._run_vmin
+        return ("run" if run else "walk"), step.direction
 
     @staticmethod
     def _same(a: tuple[str, str], b: tuple[str, str]) -> bool:
@@ -113,20 +119,20 @@ class BoutAssembler:
             dt = step.t_s - self._run[-1][0].t_s
             iv = self._intervals
             # no sort needed when dt is within the factor of the smallest recent interval
-            if dt > self.p.bout_max_gap_s or not (
-                iv and dt <= self.p.bout_max_gap_factor * min(iv[-9:])
+            if dt > self._gap_cap or not (
+                iv and dt <= self._gap_factor * min(iv[-9:])
             ) and dt > self.max_gap_s():
                 out += self.close()
-        if self._run:
-            dt = step.t_s - self._run[-1][0].t_s
-            self._intervals.append(dt)
-            if len(self._intervals) > 32:
-                del self._intervals[:-9]
-            step.cadence_spm = 60.0 / dt if dt > 0 else float("nan")
+            else:
+                iv.append(dt)
+                if len(iv) > 32:
+                    del iv[:-9]
+                step.cadence_spm = 60.0 / dt if dt > 0 else math.nan
         self._run.append((step, feat))
         if self._bout_id is not None:
             lab = self._label(step, feat)
-            if self._same(lab, self._bout_label):
+            bl = self._bout_label
+            if lab[0] == bl[0] and (lab[1] == bl[1] or lab[1] == "unknown" or bl[1] == "unknown"):
                 for s, _ in self._pending:  # a blip: the held steps stay in this bout
                     s.bout = self._bout_id
                     out.append(s)
@@ -201,17 +207,25 @@ class BoutAssembler:
     def _make_bout(self, bout_id: int, run: list[tuple[Step, StepFeatures]]) -> Bout:
         p = self.p
         t = np.array([s.t_s for s, _ in run])
-        dts = np.diff(t)
+        dts = np.diff(t).tolist()
+        later = run[1:]
+        dirs = [s.direction for s, _ in later]
+        acts = [self._label(s, f)[0] for s, f in later]
         dir_s: dict[str, float] = {}
         act_s: dict[str, float] = {}
         conf: dict[str, list[float]] = {}
-        for k in range(1, len(run)):
-            s, f = run[k]
-            dt = float(dts[k - 1])
-            dir_s[s.direction] = dir_s.get(s.direction, 0.0) + dt
-            conf.setdefault(s.direction, []).append(s.direction_confidence)
-            a = step_activity(s.cadence_spm, f.vmin_m_s2, p)
-            act_s[a] = act_s.get(a, 0.0) + dt
+        if dirs and dirs.count(dirs[0]) == len(dirs) and acts.count(acts[0]) == len(acts):
+            # one direction and one activity (the usual bout): the same sums without the loop
+            total = 0.0
+            for dt in dts:
+                total += dt
+            dir_s[dirs[0]] = act_s[acts[0]] = total
+            conf[dirs[0]] = [s.direction_confidence for s, _ in later]
+        else:
+            for d, a, dt, (s, _) in zip(dirs, acts, dts, later):
+                dir_s[d] = dir_s.get(d, 0.0) + dt
+                conf.setdefault(d, []).append(s.direction_confidence)
+                act_s[a] = act_s.get(a, 0.0) + dt
         direction = max(dir_s, key=lambda k: (dir_s[k], k != "unknown")) if dir_s else "unknown"
         activity = max(act_s, key=act_s.get) if act_s else "walk"
         dconf = float(np.mean(conf[direction])) if conf.get(direction) else 0.0

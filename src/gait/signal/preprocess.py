@@ -46,16 +46,14 @@ def gravity_rows(acc_m_s2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return g_hat, g_norm
 
 
-def gravity_vertical_rows(acc_m_s2: np.ndarray, *, with_axes: bool = False,
-                          axes_first: bool = False) -> tuple:
+def gravity_vertical_rows(acc_m_s2: np.ndarray, *, with_axes: bool = False) -> tuple:
     """Gravity unit vector (R, 3), its magnitude (R,) and vertical acceleration (R, L) per row.
 
     Same as :func:`gravity_rows` then :func:`vertical_rows`, with the reductions over
     contiguous memory (each row's figures depend on that row only). With ``with_axes`` the
-    (R, 3, L) transposed acceleration is returned too. With ``axes_first`` the input is
-    already (R, 3, L) (each row's samples contiguous).
+    (R, 3, L) transposed acceleration is returned too.
     """
-    a = acc_m_s2 if axes_first else np.ascontiguousarray(acc_m_s2.transpose(0, 2, 1))  # (R, 3, L)
+    a = np.ascontiguousarray(acc_m_s2.transpose(0, 2, 1))  # (R, 3, L)
     g = a.mean(axis=2)
     g_norm = np.sqrt((g * g).sum(axis=1))
     safe = np.where(g_norm > 1e-9, g_norm, 1.0)

@@ -128,11 +128,14 @@ def estimate_period_rows(F: np.ndarray, V: np.ndarray, L: int, *, fs_hz: float,
     # The mean of the two is the main estimate; where it finds no period (e.g. a slow walk
     # whose horizontal plane is dominated by sway at stride frequency), their maximum is used.
     p_mean, r_mean, ok_mean = _period_from_acf(0.5 * (rr2[:, 0] + rr2[:, 1]), lo, hi, top, fs_hz, params)
-    p_max, r_max, ok_max = _period_from_acf(np.maximum(rr2[:, 0], rr2[:, 1]), lo, hi, top, fs_hz, params)
-    use_max = ~ok_mean & ok_max
-    ok = ok_mean | ok_max
-    period = np.where(ok, np.where(use_max, p_max, p_mean), period)
-    rhythm = np.where(ok, np.clip(np.where(use_max, r_max, r_mean), 0.0, 1.0), 0.0)
+    period = np.where(ok_mean, p_mean, period)
+    rhythm = np.where(ok_mean, np.clip(r_mean, 0.0, 1.0), 0.0)
+    redo = np.nonzero(~ok_mean)[0]  # (each row on its own: the same figures in any batch)
+    if redo.size:
+        p_max, r_max, ok_max = _period_from_acf(np.maximum(rr2[redo, 0], rr2[redo, 1]), lo, hi, top,
+                                                fs_hz, params)
+        period[redo] = np.where(ok_max, p_max, period[redo])
+        rhythm[redo] = np.where(ok_max, np.clip(r_max, 0.0, 1.0), 0.0)
     return period, rhythm
 
 
@@ -190,11 +193,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     """
     R_all, L, _ = acc_m_s2.shape
     nfft = sfft.next_fast_len(2 * L, real=True)
-    # The axes of every row, transposed into a zero-padded buffer (R, 3, nfft) for the FFT.
-    buf = np.zeros((R_all, 3, nfft))
-    a = buf[:, :, :L]
-    a[...] = acc_m_s2.transpose(0, 2, 1)
-    g_hat_all, g_norm_all, v = gravity_vertical_rows(a, axes_first=True)
+    g_hat_all, g_norm_all, v, a = gravity_vertical_rows(acc_m_s2, with_axes=True)  # a: (R, 3, L)
     period_all = np.full(R_all, 1.0 / params.default_step_hz)
     rhythm_all = np.zeros(R_all)
     # Rows too quiet to hold a step (vertical range below twice the smallest hump) are skipped.
@@ -204,16 +203,17 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         return RowDetections(np.zeros(0, int), empty, empty, empty, empty, period_all, rhythm_all,
                              g_hat_all, g_norm_all)
     if moving.size < R_all:
-        v, buf = v[moving], buf[moving]
+        v, a = v[moving], a[moving]
         if params.jerk_stride_notch <= 0:
             acc_m_s2 = acc_m_s2[moving]
-        a = buf[:, :, :L]
     g_hat = g_hat_all[moving]
     R = moving.size
-    a -= a.mean(axis=2, keepdims=True)
     # Spectra in single precision (FFT_DTYPE): twice as fast, and the step figures need far
     # less than its ~1e-7 relative precision; everything after the FFTs is double again.
-    F = sfft.rfft(buf.astype(FFT_DTYPE), axis=2)  # (R, 3, nf): spectra of the mean-removed axes
+    # The mean-removed axes go into a zero-padded buffer (R, 3, nfft).
+    buf = np.zeros((R, 3, nfft), dtype=FFT_DTYPE)
+    np.subtract(a, a.mean(axis=2, keepdims=True), out=buf[:, :, :L], casting="same_kind")
+    F = sfft.rfft(buf, axis=2)  # (R, 3, nf): spectra of the mean-removed axes
     V = np.einsum("rkf,rk->rf", F, g_hat.astype(FFT_DTYPE))  # spectrum of the vertical (mean removed)
     period, rhythm = estimate_period_rows(F, V, L, fs_hz=fs_hz, params=params)
     period_all[moving] = period
