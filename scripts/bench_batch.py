@@ -355,8 +355,8 @@ def render(res: dict) -> str:
                          f"{m['n_ok']} | {m['n_failed']} |")
             lines.append("")
             lines.append(f"mobgap pipeline call alone (sum of per-file CPU s): {m['compute_s']:.1f} s "
-                         f"= {m['compute_s'] / max(m['hours'], 1e-9):.2f} s per recording-hour; "
-                         "its wall and CPU columns exclude numba's one-time JIT warm-up only in wall")
+                         f"= {m['compute_s'] / max(m['hours'], 1e-9):.2f} s per recording-hour "
+                         "(mobgap's wall s excludes its one-time numba JIT warm-up; its CPU s includes it)")
         elif m:
             lines.append(f"mobgap: {m['error']}")
         if "tables_identical" in res:
