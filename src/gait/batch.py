@@ -98,7 +98,7 @@ class BatchOptions:
     acc_unit: str | None = None
     gyro_unit: str | None = None
     fs_hz: float | None = None
-    chunk_s: float = 60.0
+    chunk_s: float = 300.0
     force: bool = False
     write_steps: bool = True
 
