@@ -414,9 +414,13 @@ class StreamAnalyzer:
         vmin = det.vmin_m_s2[keep].tolist()
         f0 = (np.asarray(run0) * M).tolist()
         f1 = (np.asarray(run1) * M).tolist()
+        rh = det.rhythm[r].tolist()
+        if self._trivial_stage:  # the do-nothing stage ignores the window: no gravity needed
+            for key, p, pe, am, vm, rv, a, b in zip(keys, pos, per, amp, vmin, rh, f0, f1):
+                out[key].append((p, StepFeatures(pe, am, vm, rv), a, b, None, None))
+            return
         g_hat = det.g_hat[r]
         g_m = det.g_m_s2[r].tolist()
-        rh = det.rhythm[r].tolist()
         for j, key in enumerate(keys):
             out[key].append((pos[j], StepFeatures(per[j], amp[j], vmin[j], rh[j]), f0[j], f1[j], g_hat[j], g_m[j]))
 

@@ -159,9 +159,9 @@ def _period_from_acf(r: np.ndarray, lo: int, hi: int, top: int, fs_hz: float,
     T = best + lo
     strong = pk & (seg >= params.half_lag_ratio * best_r[:, None]) & (seg > 0.15)
     first = np.argmax(strong, axis=1) + lo
-    Ti = np.clip(T, 1, top - 1)
+    Ti = np.minimum(np.maximum(T, 1), top - 1)  # (np.clip has a large per-call overhead)
     Tb = Ti + _parabolic(r[rows, Ti - 1], r[rows, Ti], r[rows, Ti + 1])
-    Fi = np.clip(first, 1, top - 1)
+    Fi = np.minimum(np.maximum(first, 1), top - 1)
     Tf = Fi + _parabolic(r[rows, Fi - 1], r[rows, Fi], r[rows, Fi + 1])
     m = np.maximum(np.round(Tb / Tf), 1.0)
     per = np.where(np.abs(Tb / m - Tf) <= 0.15 * Tf, Tb / m, Tf) / fs_hz
@@ -280,11 +280,16 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         # alternating component would shift the jerk maximum of every other step).
         ur, inv = np.unique(rr, return_inverse=True)
         w = 2.0 * np.pi * f
-        x = f[None, :] * period[ur][:, None] - 0.5
-        d = x - np.round(x)  # distance to the nearest odd stride harmonic, in step frequencies
-        resp = (1j * w * np.exp(-0.5 * (w * sigma_s) ** 2))[None, :] * (
-            1.0 - np.exp(-0.5 * (d / params.jerk_stride_notch) ** 2))  # (U, nf)
-        resp = resp.astype(np.complex64 if FFT_DTYPE == np.float32 else np.complex128)
+        dog = (w * np.exp(-0.5 * (w * sigma_s) ** 2)).astype(FFT_DTYPE)  # |derivative of Gaussian|
+        x = f.astype(FFT_DTYPE)[None, :] * period[ur].astype(FFT_DTYPE)[:, None] - FFT_DTYPE(0.5)
+        d = x - np.rint(x)  # distance to the nearest odd stride harmonic, in step frequencies
+        d *= FFT_DTYPE(1.0 / params.jerk_stride_notch)
+        d *= d
+        d *= FFT_DTYPE(-0.5)
+        g = 1.0 - np.exp(d)
+        g *= dog  # (U, nf): the response is 1j * g
+        resp = np.zeros(g.shape, dtype=F.dtype)
+        resp.imag = g
         J = sfft.irfft(F[ur] * resp[:, None, :], n=nfft, axis=2)[:, :, :L]  # (U, 3, L)
         jn = np.sqrt((J * J).sum(axis=1))[inv[:, None], gpos[:, hw : hw + width]].astype(np.float64)
     else:
