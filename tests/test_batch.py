@@ -13,6 +13,8 @@ import pytest
 from gait import batch as B
 from gait.cli import main
 from gait.errors import GaitError, InputError
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "walk.csv"
 from gait.io import read_recording
 from gait.pipeline import analyze
 
@@ -312,3 +314,24 @@ def test_streamed_writers_equal_the_plain_ones(tmp_path):
     assert (tmp_path / "e.csv").read_text() == empty.steps_frame().to_csv(index=False)
     B.write_result_json(tmp_path / "e.json", empty)
     assert json.loads((tmp_path / "e.json").read_text()) == empty.to_dict()
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--fs", "1e9"], "2000 Hz"),
+        (["--fs", "-5"], "positive rate"),
+        (["--params", '{"nope": 1}'], "unknown analysis parameter"),
+        (["--params", "{not json"], "not valid JSON"),
+        (["--input-format", "nonsense"], "must be one of"),
+        (["--mount", "sideways-ish"], "unknown mount"),
+        (["--jobs", "0"], "--jobs must be 1 or more"),
+    ],
+)
+def test_bad_options_fail_before_any_file_is_read(tmp_path, capsys, extra, fragment):
+    out = tmp_path / "out"
+    rc = main(["batch", str(SAMPLE), "-o", str(out), "-q", *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert len(err) == 1 and fragment in err[0] and "Traceback" not in err[0]
+    assert not out.exists()  # nothing was read or written

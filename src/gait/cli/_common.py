@@ -62,6 +62,48 @@ def read_options(args: argparse.Namespace) -> dict:
     }
 
 
+def check_read_options(args: argparse.Namespace) -> None:
+    """Validate the read options before any file is touched (bad values are user errors)."""
+    from ..frames import parse_mount
+    from ..io import FORMATS
+    from ..io._build import Options
+
+    opts = read_options(args)
+    fmt = opts["format"]
+    if fmt is not None and fmt not in FORMATS:
+        flag = getattr(args, "_format_flag", "--format")
+        raise GaitError(f"{flag} must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    Options.make(**opts)
+    parse_mount(opts["mount"])
+
+
+def parse_params(text: str | None):
+    """``--params``: analysis parameters as JSON text or ``@FILE`` -> validated AnalysisParams.
+
+    A result's ``info`` block is accepted too (its ``parameters`` are used).
+    """
+    import json
+
+    from ..signal.params import AnalysisParams
+
+    if not text:
+        return None
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text()
+        except OSError as exc:
+            raise GaitError(f"cannot read parameters: {exc.strerror}", path=text[1:]) from None
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GaitError(f"--params is not valid JSON: {exc.msg}") from None
+    if not isinstance(d, dict):
+        raise GaitError("--params must be a JSON object")
+    if isinstance(d.get("parameters"), dict):
+        d = d["parameters"]
+    return AnalysisParams.from_dict(d).validate()
+
+
 def read_from_args(args: argparse.Namespace, path: str | Path) -> Recording:
     """Read ``path`` with the options :func:`add_read_options` added."""
     from ..io import read_recording

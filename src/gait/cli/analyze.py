@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import GaitError
-from ._common import add_read_options, read_from_args
+from ._common import add_read_options, parse_params, read_from_args
 
 STEP_COLS = ("t_s", "index", "direction", "direction_confidence", "cadence_spm", "bout")
 BOUT_COLS = ("id", "start_s", "end_s", "duration_s", "activity", "direction", "direction_confidence",
@@ -42,25 +42,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "docs/algorithms.md)")
     add_read_options(p, format_option="--input-format")
     p.set_defaults(func=run)
-
-
-def _params(text: str | None):
-    from ..signal.params import AnalysisParams
-
-    if not text:
-        return None
-    if text.startswith("@"):
-        try:
-            text = Path(text[1:]).read_text()
-        except OSError as exc:
-            raise GaitError(f"cannot read parameters: {exc.strerror}", path=text[1:]) from None
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise GaitError(f"--params is not valid JSON: {exc.msg}") from None
-    if not isinstance(d, dict):
-        raise GaitError("--params must be a JSON object")
-    return AnalysisParams.from_dict(d).validate()
 
 
 def _csv_value(v) -> str:
@@ -139,7 +120,7 @@ def table(result, path: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..pipeline import analyze
 
-    params = _params(args.params)
+    params = parse_params(args.params)
     rec = read_from_args(args, args.recording)
     if rec.duration_s >= 1800 and sys.stderr.isatty():
         from rich.progress import Progress

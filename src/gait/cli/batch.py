@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 from ..errors import GaitError
+from ._common import add_read_options, check_read_options, parse_params, read_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,13 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="submit one task per file to a dask.distributed scheduler, "
                             "e.g. tcp://HOST:8786 (needs the 'dask' extra)")
     p.add_argument("--force", action="store_true", help="re-analyse files whose results are current")
-    p.add_argument("--format", default=None, help="input format (default: detect per file)")
-    p.add_argument("--acc-unit", default=None, help="acceleration unit in the files (g, m/s^2, mg)")
-    p.add_argument("--gyro-unit", default=None, help="gyro unit in the files (rad/s, deg/s)")
-    p.add_argument("--fs", dest="fs_hz", type=float, default=None, help="resample to this rate, Hz")
-    p.add_argument("--mount", default=None, help="mount preset or axis mapping for every file")
-    p.add_argument("--params", type=Path, default=None,
-                   help="JSON file of analysis parameters (AnalysisParams fields)")
+    p.add_argument("--params", metavar="JSON", default=None,
+                   help="analysis parameters as JSON, or @FILE (fields of AnalysisParams; a "
+                        "result's info block is accepted too; default: the built-in defaults)")
+    add_read_options(p)
     p.add_argument("--no-steps", action="store_true",
                    help="write only result.json per file (no steps.csv / bouts.csv)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -47,19 +44,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..batch import BatchOptions, run_batch
 
-    params = None
-    if args.params is not None:
-        try:
-            params = json.loads(args.params.read_text())
-        except (OSError, ValueError) as exc:
-            raise GaitError(f"cannot read the parameters ({exc})", path=args.params) from None
-        if not isinstance(params, dict):
-            raise GaitError("parameters must be a JSON object", path=args.params)
-        params = params.get("parameters", params)  # also accept a result's info block
+    check_read_options(args)  # a bad option fails here, before any file is read
+    params = parse_params(args.params)
+    if params is not None:
+        params = params.to_dict()
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    opts = BatchOptions(out_dir=str(args.out), params=params, mount=args.mount,
-                        format=args.format, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit,
-                        fs_hz=args.fs_hz, force=args.force, write_steps=not args.no_steps)
+    if args.jobs is not None and args.jobs < 1:
+        raise GaitError(f"--jobs must be 1 or more, got {args.jobs}")
+    ro = read_options(args)
+    opts = BatchOptions(out_dir=str(args.out), params=params, mount=ro["mount"],
+                        format=ro["format"], acc_unit=ro["acc_unit"], gyro_unit=ro["gyro_unit"],
+                        fs_hz=ro["fs_hz"], force=args.force, write_steps=not args.no_steps)
     report = run_batch(args.inputs, opts, jobs=jobs, dask_address=args.dask,
                        progress=not args.quiet and sys.stderr.isatty())
     err = sys.stderr
