@@ -8,7 +8,8 @@ Main entry points::
 
 from ._version import __version__
 from .errors import GaitError, InputError, SignalError
-from .types import Bout, GaitResult, Gap, Recording, RecordingInfo, SampleBlock, Step
+
+_TYPES = ("Bout", "GaitResult", "Gap", "Recording", "RecordingInfo", "SampleBlock", "Step")
 
 __all__ = [
     "__version__",
@@ -25,7 +26,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):  # lazy: keep `import gait` light
+def __getattr__(name: str):  # lazy: keep `import gait` (and so the CLI's start) light
+    if name in _TYPES:
+        from . import types
+
+        return getattr(types, name)
     if name == "read_recording":
         from .io import read_recording
 
