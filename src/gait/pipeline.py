@@ -157,6 +157,7 @@ class StreamAnalyzer:
         self._det_max_gap = p.bout_max_gap_s
         #: Extra timing correction for backward steps (after the direction stage), s.
         self._lag_back = p.ic_lag_backward_s - p.ic_lag_s
+        self._same_step_k = SAME_STEP_FRAC * fs
         self._steps: list[Step] = []
         self._bout_list: list[Bout] = []
         self._recent_t: list[float] = []
@@ -454,7 +455,7 @@ class StreamAnalyzer:
         pos, feat, f0, f1, g_hat, g_m = det
         idx = int(pos + 0.5)
         if idx <= self._last_det_idx or idx < f0 or idx >= f1 or (
-            pos - self._last_det_pos < SAME_STEP_FRAC * feat.period_s * self.fs_hz
+            pos - self._last_det_pos < self._same_step_k * feat.period_s
         ):
             return []  # never two reports of one step, never out of order or outside the run
         out: list = []
@@ -478,8 +479,8 @@ class StreamAnalyzer:
         self._last_det_t = step.t_s
         if self._trivial_stage and not self._invalid and not self._pend:
             # the do-nothing stage needs no window: straight to the bouts (as _release does)
-            out += self._collect(self._bouts.push(step, feat))
-            return out
+            ev = self._collect(self._bouts.push(step, feat))
+            return out + ev if out else ev
         self._feat[idx] = feat
         self._pend.append((step, max(idx - self._W, f0), g_hat, g_m, feat.period_s))
         out += self._release(None)

@@ -130,13 +130,16 @@ class BoutAssembler:
                 step.cadence_spm = 60.0 / dt if dt > 0 else math.nan
         self._run.append((step, feat))
         if self._bout_id is not None:
-            lab = self._label(step, feat)
+            c = step.cadence_spm  # self._label, inlined
+            lab = ("run" if c >= self._run_cad and c != math.inf and feat.vmin_m_s2 <= self._run_vmin
+                   else "walk", step.direction)
             bl = self._bout_label
             if lab[0] == bl[0] and (lab[1] == bl[1] or lab[1] == "unknown" or bl[1] == "unknown"):
-                for s, _ in self._pending:  # a blip: the held steps stay in this bout
-                    s.bout = self._bout_id
-                    out.append(s)
-                self._pending = []
+                if self._pending:
+                    for s, _ in self._pending:  # a blip: the held steps stay in this bout
+                        s.bout = self._bout_id
+                        out.append(s)
+                    self._pending = []
                 step.bout = self._bout_id
                 out.append(step)
             else:
