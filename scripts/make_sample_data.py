@@ -29,8 +29,12 @@ SAMPLES: dict[str, list[str]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    out = Path(args[0]) if args else ROOT / "sample_data"
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Regenerate the simulated files in sample_data/.")
+    ap.add_argument("out_dir", nargs="?", type=Path, default=ROOT / "sample_data",
+                    help="where to write them (default: sample_data/)")
+    out = ap.parse_args(sys.argv[1:] if argv is None else argv).out_dir
     out.mkdir(parents=True, exist_ok=True)
     for name, opts in SAMPLES.items():
         rc = gait_main(["simulate", str(out / name), *opts])
