@@ -162,6 +162,13 @@ def test_bad_header_json(tmp_path):
         read_recording(p)
 
 
-def test_block_type_is_sample_block(tmp_path):
+def test_block_is_the_sample_block_of_that_slice(tmp_path):
     rec = make_rec(n=10)
-    assert isinstance(rec.block(0, 5), SampleBlock)
+    rec.valid[3] = False
+    b = rec.block(2, 7)
+    assert isinstance(b, SampleBlock)
+    np.testing.assert_array_equal(b.t_s, np.arange(2, 7) / rec.fs_hz)
+    np.testing.assert_array_equal(b.acc_m_s2, rec.acc_m_s2[2:7])
+    np.testing.assert_array_equal(b.gyro_rad_s, rec.gyro_rad_s[2:7])
+    assert b.valid.tolist() == [True, False, True, True, True]
+    assert make_rec(n=10, gyro=False).block(0, 5).gyro_rad_s is None
