@@ -86,7 +86,7 @@ def test_peak_cadence_needs_a_sustained_window():
     r.steps[50].cadence_spm = 300.0
     expected = 60.0 * 10 / (9 * 0.5 + 0.2)
     assert tables.peak_cadence(r) == pytest.approx(max(expected, BWD_CAD))
-    assert tables.peak_cadence(empty_result()) != tables.peak_cadence(empty_result())  # NaN
+    assert math.isnan(tables.peak_cadence(empty_result()))  # no steps: no peak
 
 
 def test_direction_segments_and_unknown():
@@ -236,8 +236,15 @@ def test_plots_accept_empty_results():
     for f in (plots.plot_cadence, plots.plot_cadence_distribution, plots.plot_direction_timeline):
         ax = f(r, ax=_ax())
         assert not [c for c in ax.collections if (c.get_gid() or "").startswith("steps-")]
-    plots.plot_minute_splits([], ax=_ax())
-    plots.plot_history_trend([], ax=_ax())
+        assert (len(ax.lines), len(ax.patches), len(ax.collections)) == (0, 0, 0)
+        assert [t.get_text() for t in ax.texts] == [
+            {"plot_cadence": "No steps detected", "plot_cadence_distribution": "No cadence to show",
+             "plot_direction_timeline": "No bouts detected"}[f.__name__]]
+    ax = plots.plot_minute_splits([], ax=_ax())
+    assert (len(ax.lines), len(ax.patches)) == (0, 0)
+    ax = plots.plot_history_trend([], ax=_ax())
+    assert [len(l.get_xdata()) for l in ax.lines if l.get_gid() == "history-cadence"] == [0]
+    assert not [b for b in ax.right_axis.patches if b.get_gid() == "history-backward"]
 
 
 def test_mmss():
