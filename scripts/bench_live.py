@@ -38,7 +38,8 @@ from gait.types import SampleBlock, Step  # noqa: E402
 
 def packets_for(fs_hz: float, seconds: float, seed: int = 1):
     n_walk = max(10, seconds * 0.45)
-    prog = f"stand:{seconds * 0.05:.0f},walk:{n_walk:.0f}:forward:110,run:{seconds * 0.45:.0f}:forward:170,stand:{seconds * 0.05:.0f}"
+    stand_s, run_s = max(1.0, seconds * 0.05), max(10.0, seconds * 0.45)  # short --seconds: no 0 s segment
+    prog = f"stand:{stand_s:.0f},walk:{n_walk:.0f}:forward:110,run:{run_s:.0f}:forward:170,stand:{stand_s:.0f}"
     rec = simulate(prog, fs_hz=fs_hz, seed=seed).recording
     fw = VirtualFirmware(rec.acc_m_s2, gyro_rad_s=rec.gyro_rad_s, fs_hz=fs_hz)
     fw.command(bytes(gs.ControlCommand.start(fs_hz)))
