@@ -361,9 +361,17 @@ class StreamAnalyzer:
                 dets[k] = self._frame_partial(k)
         if full:
             dets.update(self._frames_full(full))
+        # The do-nothing stage without gaps or waiting steps stays so for the whole call
+        # (closing a sequence only empties what is waiting): the lean per-step loop.
+        fast = self._trivial_stage and not self._invalid and not self._pend
         for k in ks:
-            for det in dets[k]:
-                out += self._emit_detection(det)
+            dk = dets[k]
+            if fast:
+                if dk:
+                    out += self._emit_fast(dk)
+            else:
+                for det in dk:
+                    out += self._emit_detection(det)
             self._k = k + 1
             out += self._check_stale(min((k + 1) * H, nd) * self._M)
         self._trim()
@@ -484,6 +492,44 @@ class StreamAnalyzer:
         self._feat[idx] = feat
         self._pend.append((step, max(idx - self._W, f0), g_hat, g_m, feat.period_s))
         out += self._release(None)
+        return out
+
+    def _emit_fast(self, dets: list) -> list:
+        """:meth:`_emit_detection` then :meth:`_collect` for a frame's detections, for the
+        do-nothing stage with no gap and nothing waiting (the same steps, fewer lookups)."""
+        out: list = []
+        push = self._bouts.push
+        steps = self._steps
+        t0, fs, k_same = self._t0, self.fs_hz, self._same_step_k
+        last_idx, last_pos, last_t = self._last_det_idx, self._last_det_pos, self._last_det_t
+        iv = self._det_iv
+        for pos, feat, f0, f1, _g, _m in dets:
+            idx = int(pos + 0.5)
+            if idx <= last_idx or idx < f0 or idx >= f1 or pos - last_pos < k_same * feat.period_s:
+                continue
+            t = t0 + pos / fs
+            step = Step(t, idx)
+            if last_t != -math.inf:
+                iv.append(t - last_t)
+                if len(iv) > 9:
+                    del iv[0]
+                self._det_iv_sorted = False
+            else:
+                self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
+                self._det_iv_sorted = True
+            last_idx, last_pos, last_t = idx, pos, t
+            ev = push(step, feat)
+            if len(ev) == 1 and ev[0] is step:  # the usual case: one step of a bout
+                steps.append(step)
+                if step.bout >= 0:
+                    rt = self._recent_t
+                    rt.append(t)
+                    if len(rt) > 16:
+                        del rt[:-8]
+                out.append(step)
+            elif ev:
+                out += self._collect(ev)
+        self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
         return out
 
     def _release(self, limit: int | None) -> list:
