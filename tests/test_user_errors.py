@@ -138,7 +138,9 @@ def test_bad_read_option(tmp_path, capsys, command, option, words):
     (["live", "--virtual", "--no-view", "--speed", "0"], "--speed must be positive"),
     (["live", "--virtual", "--no-view", "--duration", "-1"], "--duration must be a positive"),
     (["live", "--virtual", "--no-view", "--fs", "-5"], "--fs must be positive"),
-    (["live", "--virtual", "--no-view", "--fs", "123"], "a GaitSense sensor samples at"),
+    (["live", "--virtual", "--no-view", "--fs", "123"], "the virtual sensor samples at"),
+    (["live", "--virtual", "--sensor", "polar", "--no-view", "--fs", "150"], "the virtual sensor samples at"),
+    (["live", "--no-view", "--fs", "123"], "a GaitSense sensor samples at"),  # checked before any scan
     (["live", "--virtual", "--no-view", "--programme", "nonsense"], "unknown kind 'nonsense'"),
     (["scan", "--timeout", "-1"], "--timeout must be positive"),
     (["report", WALK, "--no-history", "--dpi", "5"], "--dpi must be between 30 and 600"),

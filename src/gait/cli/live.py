@@ -58,11 +58,12 @@ def run(args: argparse.Namespace) -> int:
     fs = args.fs_hz or (100.0 if args.sensor == "gaitsense" else 200.0)
     if not fs > 0:
         raise GaitError(f"--fs must be positive, got {fs}")
-    if args.sensor == "gaitsense":
+    if args.sensor == "gaitsense" or args.virtual:  # the virtual sensor (Polar too) uses these rates
         from ..ble.protocols.gaitsense import RATE_HZ
 
         if fs not in RATE_HZ.values():
-            raise GaitError(f"--fs {fs:g}: a GaitSense sensor samples at "
+            what = "the virtual sensor" if args.virtual else "a GaitSense sensor"
+            raise GaitError(f"--fs {fs:g}: {what} samples at "
                             f"{', '.join(f'{r:g}' for r in sorted(set(RATE_HZ.values())))} Hz")
     if not args.speed > 0:
         raise GaitError(f"--speed must be positive, got {args.speed}")
