@@ -29,6 +29,10 @@ HIP_OFFSET_M = 0.15
 #: and step length (the dev data show larger vertical acceleration backward: s.d. 3.17 vs
 #: 2.55 m/s^2 at a lower cadence).
 BACK_WALK_GAIN = 1.3
+#: Upper bound of the walking sagittal amplitude factor (see simulate): reached only above
+#: about 185 (forward) and 198 (backward) steps/min at the default speeds, so ordinary walking is
+#: unchanged.
+WALK_SCALE_MAX = 5.0
 
 NOISE_PRESETS: dict[str, dict[str, float]] = {
     "none": {"acc_sd": 0.0, "acc_bias": 0.0, "gyro_sd": 0.0, "gyro_bias": 0.0, "scale_sd": 0.0},
@@ -388,7 +392,12 @@ def simulate(
         cad = np.interp(t, centres, st.cad)
         step_len = speed * 60.0 / np.maximum(cad, 1.0)
         ref_len = 1.3 * 60.0 / 110.0
-        walk_scale = (cad / 110.0) ** 2 * (step_len / ref_len) * amp * intensity
+        # The pelvis bob grows with cadence and step length, but not without bound: at very
+        # high walking cadences (race-walking, > ~185 steps/min) the pelvis is held flatter.
+        # Capped at WALK_SCALE_MAX times the 110 steps/min, 1.3 m/s amplitude, which keeps
+        # backward walking at 230 steps/min below 8 g of specific force.
+        walk_scale = (np.minimum((cad / 110.0) ** 2 * (step_len / ref_len), WALK_SCALE_MAX)
+                      * amp * intensity)
         walk_lat = np.sqrt(step_len / ref_len) * amp * np.sqrt(intensity)
         run_scale = np.clip(speed / 3.2, 0.4, 2.0) * amp * np.sqrt(intensity)
         run_lat = amp * np.sqrt(intensity)
