@@ -41,8 +41,11 @@ def test_out_dir_and_table(walk_csv, tmp_path, capsys):
     out = tmp_path / "res"
     assert main(["analyze", str(walk_csv), "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "steps" in text and "cadence" in text
     d = json.loads((out / "result.json").read_text())
+    sm = d["summary"]  # the table states the same figures as result.json
+    assert f"steps           {sm['n_steps']} ({sm['n_steps_in_bouts']} in {sm['n_bouts']} bouts)" in text
+    assert f"cadence (spm)   mean {sm['cadence_spm']['mean']:.1f}," in text
+    assert sm["n_steps"] >= 25 and sm["n_bouts"] >= 1
     steps = (out / "steps.csv").read_text().splitlines()
     bouts = (out / "bouts.csv").read_text().splitlines()
     assert steps[0].startswith("t_s,") and len(steps) == len(d["steps"]) + 1
@@ -53,7 +56,11 @@ def test_csv_format(walk_csv, capsys):
     assert main(["analyze", str(walk_csv), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "t_s,index,direction,direction_confidence,cadence_spm,bout"
-    assert len(lines) > 20
+    assert main(["analyze", str(walk_csv), "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert len(lines) == len(d["steps"]) + 1 > 20  # one row per step of the JSON
+    first = lines[1].split(",")
+    assert float(first[0]) == pytest.approx(d["steps"][0]["t_s"]) and int(first[1]) == d["steps"][0]["index"]
 
 
 def test_user_errors_are_one_line_exit_2(walk_csv, tmp_path, capsys):
