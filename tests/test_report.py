@@ -40,7 +40,8 @@ def test_minute_splits_match_hand_computed_values():
     # minute 1 holds all 100 forward steps and backward steps 55.0 + 0.45 k < 60 -> k = 0..11
     assert (m1.index, m1.start_s, m1.end_s) == (1, 0.0, 60.0)
     assert (m1.n_steps, m1.forward, m1.backward, m1.unknown) == (112, 100, 12, 0)
-    assert m1.cadence_spm == pytest.approx((99 * 120.0 + 11 * BWD_CAD) / 110)
+    # time-weighted, like the result's summary: 110 intervals (99 of 0.5 s, 11 of 0.45 s)
+    assert m1.cadence_spm == pytest.approx(60.0 * 110 / (99 * 0.5 + 11 * 0.45))
     assert m1.backward_share == pytest.approx(12 / 112)
     assert (m2.n_steps, m2.forward, m2.backward) == (88, 0, 88)
     assert (m2.start_s, m2.end_s) == (60.0, 100.0)
@@ -61,7 +62,7 @@ def test_overview_from_steps_and_bouts():
     o = tables.overview(known_result())
     assert o["n_steps"] == 200
     assert o["active_s"] == pytest.approx(49.5 + 44.55)
-    assert o["mean_cadence_spm"] == pytest.approx((99 * 120 + 99 * BWD_CAD) / 198)
+    assert o["mean_cadence_spm"] == pytest.approx(60.0 * 198 / (99 * 0.5 + 99 * 0.45))
     assert o["peak_cadence_spm"] == pytest.approx(BWD_CAD)
     assert o["steps"] == {"forward": 100, "backward": 100, "unknown": 0}
     assert o["time_s"]["forward"] == pytest.approx(49.5)

@@ -56,7 +56,12 @@ def _finite(x: Any) -> bool:
 
 
 def mean_cadence(cadence_spm: np.ndarray) -> float:
-    """Cadence (steps/min) of a stretch of steps: the mean of their per-step cadences.
+    """Cadence (steps/min) of a stretch of steps, time-weighted like ``summary`` in the result.
+
+    Each per-step cadence is 60 / (the interval that ended at that step), so the rate over the
+    stretch is the number of intervals over their total time: the harmonic mean of the per-step
+    cadences (the plain mean would weight short, fast intervals too much; see
+    ``docs/result_schema.md``).
 
     Parameters
     ----------
@@ -66,13 +71,13 @@ def mean_cadence(cadence_spm: np.ndarray) -> float:
     Returns
     -------
     float
-        Mean of the finite, positive values; NaN when there is none.
+        ``n / sum(1 / c)`` over the finite, positive values; NaN when there is none.
     """
     c = np.asarray(cadence_spm, dtype=np.float64)
     c = c[np.isfinite(c) & (c > 0)]
     if c.size == 0:
         return float("nan")
-    return float(c.mean())
+    return float(c.size / np.sum(1.0 / c))
 
 
 def peak_cadence(result: GaitResult, *, window_steps: int = PEAK_WINDOW_STEPS) -> float:
