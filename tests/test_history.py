@@ -46,7 +46,8 @@ def test_row_holds_the_run_figures(tmp_path):
     assert key.startswith("id:")  # no file to hash -> path + start time
     assert row["n_steps"] == 200 and row["forward_steps"] == 100 and row["backward_steps"] == 100
     assert row["backward_share"] == pytest.approx(0.5)
-    assert row["mean_cadence_spm"] == pytest.approx((99 * 120 + 99 * 60 / 0.45) / 198)
+    # time-weighted: 198 intervals, 99 of 0.5 s and 99 of 0.45 s
+    assert row["mean_cadence_spm"] == pytest.approx(60.0 * 198 / (99 * 0.5 + 99 * 0.45))
     assert row["start_time"] == "2026-11-24T10:00:00+00:00" and row["device"] == "Test sensor"
 
 
