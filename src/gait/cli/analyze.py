@@ -52,20 +52,21 @@ def _csv_value(v) -> str:
     return str(v)
 
 
-def steps_csv(result) -> str:
-    lines = [",".join(STEP_COLS)]
-    for s in result.steps:
-        d = s.to_dict()
-        lines.append(",".join(_csv_value(d[c]) for c in STEP_COLS))
+def _rows_csv(items, cols: tuple[str, ...]) -> str:
+    """CSV of ``item.to_dict()`` for each item, in the columns ``cols``."""
+    lines = [",".join(cols)]
+    for it in items:
+        d = it.to_dict()
+        lines.append(",".join(_csv_value(d[c]) for c in cols))
     return "\n".join(lines) + "\n"
+
+
+def steps_csv(result) -> str:
+    return _rows_csv(result.steps, STEP_COLS)
 
 
 def bouts_csv(result) -> str:
-    lines = [",".join(BOUT_COLS)]
-    for b in result.bouts:
-        d = b.to_dict()
-        lines.append(",".join(_csv_value(d[c]) for c in BOUT_COLS))
-    return "\n".join(lines) + "\n"
+    return _rows_csv(result.bouts, BOUT_COLS)
 
 
 def write_outputs(result, out_dir: str | Path) -> list[Path]:
