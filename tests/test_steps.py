@@ -109,3 +109,47 @@ def test_stride_periodic_component_does_not_shift_every_other_ic(notch):
         assert alternation_ms < 8
     else:
         assert alternation_ms > 15
+
+
+@pytest.mark.parametrize("fill", [True, False])
+def test_steps_the_vertical_skips_are_inferred_from_the_rhythm(fill):
+    """Slow upright walk (75 steps/min): a sharp contact transient on the AP axis at every
+    step, but a vertical hump only after every other one (the dev data's acted "proud"
+    style). The period comes from both axes, so the missing steps are filled in at their
+    contacts; with gap filling off, every other step is lost (what the filling is for)."""
+    fs = 25.0
+    t = np.arange(int(6 * fs)) / fs
+    T = 0.8
+    ics = np.arange(0.2, 6.0, T)
+    v = np.zeros_like(t)
+    h = np.zeros_like(t)
+    for i, ic in enumerate(ics):
+        u = t - ic
+        h += np.where(u >= 0, -3.0 * np.exp(-u / 0.06), 0.0)  # braking transient per step
+        if i % 2 == 0:
+            v += 2.0 * np.exp(-0.5 * ((u - 0.12) / 0.12) ** 2)  # hump after every other step
+    h += 0.8 * np.sin(2 * np.pi / T * t)
+    params = AnalysisParams(ic_lag_s=0.0, gapfill_max_ratio=3.4 if fill else 0.0)
+    d = detect_rows(rows_of(v - v.mean(), h - h.mean()), fs_hz=fs, params=params)
+    assert 60.0 / d.period_s[0] == pytest.approx(75.0, rel=0.05)
+    inner = ics[(ics > 1.0) & (ics < 5.0)]
+    got = np.sort(d.ic_pos) / fs
+    found = [ic for ic in inner if np.min(np.abs(got - ic)) < 0.1]
+    if fill:
+        assert len(found) == len(inner)
+        assert np.all(np.diff(got) > 0.5 * T)  # never two steps for one
+    else:
+        assert len(found) <= len(inner) // 2 + 1
+
+
+def test_gap_filling_needs_a_rhythm():
+    """Two isolated jolts 1.6 s apart in a quiet row: no step is invented between them."""
+    fs = 25.0
+    t = np.arange(int(4.5 * fs)) / fs
+    v = np.zeros_like(t)
+    for ic in (1.0, 2.6):
+        v += 3.0 * np.exp(-0.5 * ((t - ic) / 0.08) ** 2)
+    d = detect_rows(rows_of(v - v.mean()), fs_hz=fs, params=P)
+    got = np.sort(d.peak_pos) / fs
+    assert got.size <= 2
+    assert not np.any(np.abs(got - 1.8) < 0.3)

@@ -41,6 +41,12 @@ class AnalysisParams:
     min_rhythm: float = 0.0
     #: Peaks closer than this fraction of the step period compete (the higher one wins).
     min_interval_frac: float = 0.6
+    #: Steps between two humps that lie gapfill_min_ratio .. gapfill_max_ratio step periods
+    #: apart are inferred (0: never), in rows whose rhythm reaches gapfill_min_rhythm.
+    gapfill_min_ratio: float = 1.6
+    gapfill_max_ratio: float = 3.4
+    gapfill_min_rhythm: float = 0.3
+    gapfill_max_cadence_spm: float = 130.0
     #: Vertical jerk (for the initial-contact time) is band-limited at this frequency, Hz.
     jerk_lowpass_hz: float = 6.0
     #: The jerk has notches at the odd harmonics of the stride frequency (0.5, 1.5, 2.5 ...

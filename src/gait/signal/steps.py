@@ -169,6 +169,40 @@ def _period_from_acf(r: np.ndarray, lo: int, hi: int, top: int, fs_hz: float,
     return per, r[rows, Fi], ok
 
 
+def _fill_gaps(rr: np.ndarray, ii: np.ndarray, hgt: np.ndarray, period_n: np.ndarray,
+               rhythm: np.ndarray, fs_hz: float, params: AnalysisParams):
+    """Steps the band-limited vertical acceleration does not mark, inferred from the rhythm.
+
+    Where two consecutive humps of a row lie ``gapfill_min_ratio`` .. ``gapfill_max_ratio``
+    step periods apart (the period comes from the vertical and horizontal autocorrelations,
+    so it is the step even when the vertical repeats per stride or is weak), the missing
+    steps are placed evenly between them; their initial contact is then searched like any
+    other (jerk maximum). Returns the merged (row, position, height, virtual) arrays.
+    """
+    d = np.diff(ii).astype(float)
+    same = rr[1:] == rr[:-1]
+    per = period_n[rr[1:]]
+    ratio = d / per
+    n_ins = np.rint(ratio).astype(int) - 1
+    ok = same & (ratio >= params.gapfill_min_ratio) & (ratio <= params.gapfill_max_ratio) & (n_ins >= 1)
+    ok &= rhythm[rr[1:]] >= params.gapfill_min_rhythm
+    ok &= per >= 60.0 / params.gapfill_max_cadence_spm * fs_hz  # walking, not running
+    virtual = np.zeros(rr.size, dtype=bool)
+    if not ok.any():
+        return rr, ii, hgt, virtual
+    j = np.nonzero(ok)[0]
+    reps = n_ins[j]
+    jj = np.repeat(j, reps)
+    k = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps) + 1  # 1..n per gap
+    pos = np.rint(ii[jj] + d[jj] * k / np.repeat(reps + 1, reps)).astype(ii.dtype)
+    h = np.minimum(hgt[jj], hgt[jj + 1])
+    rr2 = np.concatenate([rr, rr[jj]])
+    ii2 = np.concatenate([ii, pos])
+    order = np.lexsort((ii2, rr2))
+    return (rr2[order], ii2[order], np.concatenate([hgt, h])[order],
+            np.concatenate([virtual, np.ones(pos.size, dtype=bool)])[order])
+
+
 def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
                 own: tuple[int, int] | None = None) -> RowDetections:
     """Detect steps in R windows of L samples.
@@ -247,6 +281,10 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     lose[:-1] |= close & (hgt[1:] >= hgt[:-1])
     keep = ~lose
     rr, ii, hgt = rr[keep], ii[keep], hgt[keep]
+    if params.gapfill_max_ratio > 0 and rr.size > 1:
+        rr, ii, hgt, virtual = _fill_gaps(rr, ii, hgt, period * fs_hz, rhythm, fs_hz, params)
+    else:
+        virtual = np.zeros(rr.size, dtype=bool)
     if own is not None:
         # A hump gives an IC between ic_search_frac periods before it and ic_search_after_frac
         # after it (minus ic_lag_s): only humps that can reach the own region matter.
@@ -255,11 +293,13 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         m_after = int(np.ceil(params.ic_search_frac * pmax + max(params.ic_lag_s, 0.0) * fs_hz)) + 2
         near = (ii >= own[0] - m_before) & (ii < own[1] + m_after)
         if not near.all():
-            rr, ii, hgt = rr[near], ii[near], hgt[near]
+            rr, ii, hgt, virtual = rr[near], ii[near], hgt[near], virtual[near]
         if rr.size == 0:
             return RowDetections(rr, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all,
                                  g_norm_all)
     peak_pos = ii + _parabolic(s[rr, np.maximum(ii - 1, 0)], hgt, s[rr, np.minimum(ii + 1, L - 1)])
+    if virtual.any():
+        peak_pos[virtual] = ii[virtual]
     per = period[rr]
 
     # Jerk norm of the acceleration vector around each hump: derivative-of-Gaussian filter
