@@ -153,3 +153,33 @@ def test_gap_filling_needs_a_rhythm():
     got = np.sort(d.peak_pos) / fs
     assert got.size <= 2
     assert not np.any(np.abs(got - 1.8) < 0.3)
+
+
+def _ap_with_minimum(fs: float, t_min: float, width_s: float) -> np.ndarray:
+    t = np.arange(int(2.0 * fs)) / fs
+    return 1.5 * np.sin(2 * np.pi * 0.6 * t) - 4.0 * np.exp(-0.5 * ((t - t_min) / width_s) ** 2)
+
+
+@pytest.mark.parametrize("fs", [50.0, 100.0, 200.0])
+def test_backward_contact_is_the_sharp_forward_minimum(fs):
+    """A sharp dip of the forward acceleration at 1.02 s, the jerk-based contact 0.2 s late:
+    the contact is the dip plus back_ic_offset_s, to within a sample."""
+    from gait.signal.steps import backward_contact_pos
+
+    ap = _ap_with_minimum(fs, 1.02, 0.03)
+    pos = backward_contact_pos(ap, 1.22 * fs, fs_hz=fs, period_s=0.85, params=P)
+    assert pos is not None
+    assert pos / fs == pytest.approx(1.02 + P.back_ic_offset_s, abs=1.0 / fs)
+
+
+def test_backward_contact_needs_a_sharp_minimum_inside_the_data():
+    from gait.signal.steps import backward_contact_pos
+
+    fs = 100.0
+    broad = _ap_with_minimum(fs, 1.02, 0.3)  # a wide trough: no contact event
+    assert backward_contact_pos(broad, 1.1 * fs, fs_hz=fs, period_s=0.85, params=P) is None
+    sharp = _ap_with_minimum(fs, 0.1, 0.03)  # search window cut by the start of the data
+    assert backward_contact_pos(sharp, 0.2 * fs, fs_hz=fs, period_s=0.85, params=P) is None
+    flat = np.zeros(200)
+    assert backward_contact_pos(flat, 100.0, fs_hz=fs, period_s=0.85, params=P) is None
+    assert backward_contact_pos(sharp, float("nan"), fs_hz=fs, period_s=0.85, params=P) is None

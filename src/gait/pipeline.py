@@ -35,7 +35,7 @@ from .signal.bouts import BoutAssembler, StepFeatures
 from .signal.params import AnalysisParams
 from .signal.preprocess import preprocessing_info
 from .signal.stages import DirectionStage, StepWindow, UnknownDirection, default_stage
-from .signal.steps import detect_rows
+from .signal.steps import backward_contact_pos, detect_rows
 from .signal.summary import summarize
 from .types import MIN_FS_HZ, Bout, GaitResult, Recording, SampleBlock, Step
 
@@ -157,6 +157,16 @@ class StreamAnalyzer:
         self._det_max_gap = p.bout_max_gap_s
         #: Extra timing correction for backward steps (after the direction stage), s.
         self._lag_back = p.ic_lag_backward_s - p.ic_lag_s
+        #: Backward walking steps get their contact from the forward acceleration when the
+        #: stage knows the forward axis (signal.steps.backward_contact_pos): the window of
+        #: every step handed to the stage is kept (a view) until the stage releases it.
+        self._forward_axis = getattr(self.stage, "pop_forward_axis", None)
+        self._refine_back = bool(p.back_ic_refine) and self._forward_axis is not None
+        if self._refine_back:
+            self.stage.keep_forward_axes = True
+        self._back_ctx: dict[int, tuple] = {}
+        self._back_min_period_s = 60.0 / p.back_ic_max_cadence_spm
+        self._last_out_t = -math.inf
         self._same_step_k = SAME_STEP_FRAC * fs
         self._steps: list[Step] = []
         self._bout_list: list[Bout] = []
@@ -201,6 +211,7 @@ class StreamAnalyzer:
         out += self._drain_stage()
         out += self._close_sequence()
         self._finished = True
+        self._back_ctx.clear()
         self._acc = np.empty((0, 3))
         self._gyro = None
         self._ok = np.empty(0, dtype=bool)
@@ -564,16 +575,47 @@ class StreamAnalyzer:
                 None if self._gyro is None else self._gyro[a:b], self.mount, period,
                 acc_m_s2=self._acc[a:b], g_m_s2=g_m,
             )
+            if self._refine_back:
+                self._back_ctx[idx] = (self._acc[a:b], self._t0 + w0 / fs, g_hat, period)
             for s in self.stage.push(step, window):
                 out += self._to_bouts(s)
         return out
 
     def _to_bouts(self, s: Step) -> list:
         feat = self._feat.pop(s.index, None) or StepFeatures(float("nan"), float("nan"), float("nan"))
-        if s.direction == "backward" and self._lag_back:
-            s.t_s -= self._lag_back
-            s.index = int(round((s.t_s - self._t0) * self.fs_hz))
+        ctx = self._back_ctx.pop(s.index, None) if self._refine_back else None
+        fw = self._forward_axis(s.index) if self._refine_back else None
+        if s.direction == "backward":
+            t_new = self._backward_contact_t(s, ctx, fw) if ctx is not None and fw is not None else None
+            if t_new is not None:
+                s.t_s = t_new
+                s.index = int(round((s.t_s - self._t0) * self.fs_hz))
+            elif self._lag_back:
+                s.t_s -= self._lag_back
+                s.index = int(round((s.t_s - self._t0) * self.fs_hz))
+        self._last_out_t = s.t_s
         return self._collect(self._bouts.push(s, feat))
+
+    def _backward_contact_t(self, s: Step, ctx: tuple, fw: np.ndarray) -> float | None:
+        """The contact of a backward walking step from its forward acceleration, or None."""
+        acc, t_w0, g_hat, period = ctx
+        if not (period >= self._back_min_period_s) or g_hat is None:
+            return None
+        g = np.asarray(g_hat, dtype=float)
+        e = np.asarray(fw, dtype=float)
+        e = e - (e @ g) * g  # horizontal forward axis
+        n = float(np.sqrt(e @ e))
+        if n < 1e-6:
+            return None
+        fs = self.fs_hz
+        pos = backward_contact_pos(acc @ (e / n), (s.t_s - t_w0) * fs, fs_hz=fs, period_s=period,
+                                   params=self.params)
+        if pos is None:
+            return None
+        t = t_w0 + pos / fs
+        if t <= self._last_out_t + 0.3 * period:  # never out of order, never onto the previous step
+            return None
+        return t
 
     def _collect(self, events: list) -> list:
         for e in events:

@@ -201,6 +201,9 @@ class DirectionEstimator:
         self._n_steps = 0
         self._n_evidence = 0
         self._has_gyro: bool | None = None
+        #: Per-step forward axes for pop_forward_axis (only when keep_forward_axes is True).
+        self.keep_forward_axes = False
+        self._fwd_axes: dict[int, np.ndarray] = {}
         #: Per-step evidence, kept only with ``keep_trace=True`` (research; unbounded).
         self.trace: list[StepEvidence] | None = [] if keep_trace else None
 
@@ -284,6 +287,13 @@ class DirectionEstimator:
         else:
             status, msg = "undecided", "not enough confident walking steps to check the mount"
         return {"status": status, "evidence": round(self._sign_ev, 3), "message": msg}
+
+    def pop_forward_axis(self, index: int) -> np.ndarray | None:
+        """The forward axis (sensor frame, horizontal) of the step pushed with ``index``, as
+        known when that step was evaluated (so the same whatever the batching), or None when
+        its sign was not known yet. Kept only once ``keep_forward_axes`` is set (the analyzer
+        does, to time backward contacts); each entry is returned once."""
+        return self._fwd_axes.pop(index, None)
 
     # ------------------------------------------------------------------ evaluation
     def _effective_sign(self) -> int:
@@ -693,6 +703,8 @@ class DirectionEstimator:
         llr = np.where(has_pa, p.gain_pa * pa0 + p.gain_rm * np.where(np.isfinite(rm), rm, 0.0), 0.0)
         vote = has_pa & (np.abs(pa0) >= p.sign_min_pa) & (gait == 1) & np.isfinite(av)
         no_pa = ok & ~has_pa & (gait != 0)
+        if self.keep_forward_axes and f is not None:
+            self._keep_axes(steps, E, vote, pa0, av)
         if vote.any() or no_pa.any():
             self._votes_and_no_gyro(llr, vote, no_pa, np.where(vote, np.sign(pa0) * np.where(vote, av, 0.0), 0.0),
                                     gait, av, aav)
@@ -722,6 +734,28 @@ class DirectionEstimator:
                     t_s=s.t_s, ok=bool(ok[j]), pa=float(pa[j]), av=float(av[j]),
                     aav=float(aav[j]), rm=float(rm[j]), gait=int(gait[j]),
                     step_s=float(step_s[j]), llr=llr_l[j]))
+
+    def _keep_axes(self, steps: list[Step], E: np.ndarray, vote: np.ndarray, pa0: np.ndarray,
+                   av: np.ndarray) -> None:
+        """Each step's forward axis with the sign known as of that step: the votes are added
+        one by one in step order, exactly as _votes_and_no_gyro will add them."""
+        inc = np.where(vote, np.sign(pa0) * np.where(vote, av, 0.0), 0.0)
+        cum = np.cumsum(np.concatenate([[self._sign_ev], inc]))[1:]
+        thr = self.p.sign_evidence
+        if self.mount is not None:
+            sign = np.where(cum <= -thr, -1.0, 1.0)
+        elif self._sign_fixed:
+            sign = np.full(len(steps), float(self._sign_fixed))
+        else:
+            sign = np.zeros(len(steps))
+            hit = np.nonzero(vote & (np.abs(cum) >= thr))[0]
+            if hit.size:
+                sign[hit[0]:] = 1.0 if cum[hit[0]] > 0 else -1.0
+        # before the session's sign is known: the step's own vote, when it has one
+        sign = np.where((sign == 0) & vote, np.sign(inc), sign)
+        ok = (sign != 0) & np.isfinite(E).all(axis=1)
+        for j in np.nonzero(ok)[0].tolist():
+            self._fwd_axes[steps[j].index] = sign[j] * E[j]
 
     def _votes_and_no_gyro(self, llr: np.ndarray, vote: np.ndarray, no_pa: np.ndarray,
                            inc: np.ndarray, gait: np.ndarray, av: np.ndarray,

@@ -64,6 +64,21 @@ class AnalysisParams:
     #: checked on the other folders (docs/benchmarks.md).
     ic_lag_s: float = 0.016
     ic_lag_backward_s: float = 0.032
+    #: Backward walking: the initial contact is where the forward acceleration has a sharp
+    #: minimum (the dev data's backward walks, every style: see docs/algorithms.md), searched
+    #: from back_ic_before_frac step periods before the jerk-based contact to back_ic_after_frac
+    #: after it, on the forward axis smoothed over 50 ms; "sharp" = the minimum lies at least
+    #: back_ic_min_sharpness x the search window's range below the mean of the values 80 ms
+    #: either side. Contact = that minimum + back_ic_offset_s. Only for steps the direction
+    #: stage calls backward, at cadences up to back_ic_max_cadence_spm (backward running lands
+    #: on the forefoot: no such minimum), when the stage knows the forward axis; otherwise, or
+    #: when back_ic_refine is 0, the constant ic_lag_backward_s applies.
+    back_ic_refine: int = 1
+    back_ic_before_frac: float = 0.4
+    back_ic_after_frac: float = 0.15
+    back_ic_min_sharpness: float = 0.15
+    back_ic_offset_s: float = 0.03
+    back_ic_max_cadence_spm: float = 130.0
     #: Step frequency used when the frame shows no clear rhythm, Hz.
     default_step_hz: float = 1.8
     #: Bouts: at least this many steps, consecutive steps closer than
