@@ -41,10 +41,11 @@ from .types import MIN_FS_HZ, Bout, GaitResult, Recording, SampleBlock, Step
 
 #: Shortest run of valid samples analysed, s (shorter runs between gaps give no steps).
 MIN_RUN_S = 1.0
-#: A frame also reports initial contacts up to this long before its own region, s: adjacent
-#: frames may place the same contact a few ms apart, on either side of their boundary; the
-#: analyzer keeps the first report of a step (see ``_emit_detection``).
-OWN_MARGIN_S = 0.1
+#: A frame also reports initial contacts up to this long before and after its own region, s:
+#: adjacent frames may place the same contact a few tens of ms apart, on either side of their
+#: boundary (then each would leave it to the other); the analyzer keeps the first report of a
+#: step (see ``_emit_detection``).
+OWN_MARGIN_S = 0.15
 #: Two reports closer than this fraction of the step period are the same step.
 SAME_STEP_FRAC = 0.3
 
@@ -128,6 +129,8 @@ class StreamAnalyzer:
         self._trivial_stage = type(self.stage) is UnknownDirection
         #: Steps detected but not yet handed to the stage (waiting for their window's end).
         self._pend: list[tuple] = []
+        #: Reports of the last frame after its own region, waiting for the next frame.
+        self._tail: list[tuple] = []
         # Full-rate ring buffer: samples [fb0, n) of the stream.
         self._acc = np.empty((0, 3))
         self._gyro: np.ndarray | None = None
@@ -249,7 +252,11 @@ class StreamAnalyzer:
         A contact in frame k (or up to the own margin before it) is decided when the stream
         reaches the end of frame k's look-ahead: hop + look-ahead + own margin, plus one
         analysis block (the decimated sample must be complete) and the backward timing offset
-        (a backward step's ``t_s`` is moved earlier than where it was found).
+        (a backward step's ``t_s`` is moved earlier than where it was found). Reports in the
+        margin after a frame's own region wait for the next frame, which decides them within
+        the same bound. With a direction stage, a backward walking step timed by its forward
+        acceleration (``back_ic_*`` parameters) can move up to ``back_ic_before_frac`` step
+        periods earlier, on top of what the stage holds.
         """
         fa = self.fa_hz
         lag = max(0.0, self.params.ic_lag_s, self.params.ic_lag_backward_s)
@@ -352,6 +359,10 @@ class StreamAnalyzer:
             k_end = max(0, (nd - A) // H)  # frames whose whole context has arrived
         out: list = []
         if k_end <= self._k:
+            if final and self._tail:  # no frame left to settle the held reports: emit them
+                tail, self._tail = self._tail, []
+                for det in tail:
+                    out += self._emit_detection(det)
             return out
         ks = range(self._k, k_end)
         full = []
@@ -375,8 +386,9 @@ class StreamAnalyzer:
         # The do-nothing stage without gaps or waiting steps stays so for the whole call
         # (closing a sequence only empties what is waiting): the lean per-step loop.
         fast = self._trivial_stage and not self._invalid and not self._pend
+        end_k = k_end if final else None
         for k in ks:
-            dk = dets[k]
+            dk = self._settle_tail(k, dets[k], end_k)
             if fast:
                 if dk:
                     out += self._emit_fast(dk)
@@ -387,6 +399,27 @@ class StreamAnalyzer:
             out += self._check_stale(min((k + 1) * H, nd) * self._M)
         self._trim()
         return out
+
+    def _settle_tail(self, k: int, dk: list, end_k: int | None) -> list:
+        """Frame k's reports to emit now. Reports after frame k's own region (its margin, where
+        it sees little signal to the right) wait for frame k + 1: they are dropped when frame
+        k + 1 reports the same step (it is better placed to time it), else emitted before it."""
+        tail = self._tail
+        if tail:
+            self._tail = []
+            if dk:
+                k_same = self._same_step_k
+                tail = [t for t in tail
+                        if not any(abs(d[0] - t[0]) < k_same * t[1].period_s for d in dk)]
+            if tail:
+                dk = sorted(tail + dk, key=lambda d: d[0]) if dk else tail
+        if dk:
+            lim = (k + 1) * self._H * self._M
+            if dk[-1][0] >= lim and (end_k is None or k + 1 < end_k):
+                j = next(i for i, d in enumerate(dk) if d[0] >= lim)
+                self._tail = dk[j:]
+                dk = dk[:j]
+        return dk
 
     def _trim(self) -> None:
         keep_d = max(0, self._k * self._H - self._B)
@@ -415,11 +448,11 @@ class StreamAnalyzer:
         sel = np.asarray(ks) - ks[0]  # the full frames need not be consecutive (gaps)
         rows = win[sel] if sel[-1] != len(sel) - 1 else win  # (R, L, 3); detect_rows copies
         E = self._E
-        det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H))
+        det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H + E))
         out: dict[int, list] = {k: [] for k in ks}
         if det.row.size == 0:
             return out
-        keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H)
+        keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H + E)
         r = det.row[keep]
         c = np.asarray(ks)[r] * H - B  # first block of each detection's row
         self._pack(det, keep, r, c, c, c + L, [ks[i] for i in r.tolist()], out)
@@ -457,7 +490,7 @@ class StreamAnalyzer:
             if b - a < self._min_run or b <= o0 or a >= o1:
                 continue
             rows = self._dacc[a - self._db0 : b - self._db0][None]
-            lo, hi = max(o0 - self._E, a) - a, min(o1, b) - a
+            lo, hi = max(o0 - self._E, a) - a, min(o1 + self._E, b) - a
             det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(lo, hi))
             keep = (det.ic_pos >= lo) & (det.ic_pos < hi)
             if keep.any():
