@@ -2,7 +2,7 @@
 
     python scripts/bench_accuracy.py DIR... [--tol 0.25] [--json OUT] [--peer mobgap-full]
                                      [--peer mobgap-shin] [--params '{"ic_lag_s": 0.01}']
-                                     [--split train=mocap_bn2] [--mount body|labels]
+                                     [--split train=mocap_bn2] [--mount labels]
 
 Each DIR holds ``<name>.csv`` + ``<name>.labels.json`` pairs (e.g. ``../shared/data/dev/*``,
 ``../shared/data/dev_variants/*/*``, or the simulator's ``scripts/make_sim_dataset.py`` output).
@@ -239,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     # -- direction (issue 4; scripts/bench_direction.py: both modes, reference ICs, timing) --
     ap.add_argument("--direction", action="store_true",
                     help="also score forward/backward direction (see scripts/bench_direction.py)")
+    ap.add_argument("--mount", choices=("labels",), default=None,
+                    help="analyse with the mount in each recording's labels (known-mount mode; "
+                         "default: none, orientation-free)")
     args = ap.parse_args(argv)
     if args.direction:
         from bench_direction import DirectionScorer  # scripts/ is on sys.path when run as a script
@@ -285,7 +288,12 @@ def main(argv: list[str] | None = None) -> int:
             if system == "gait":
                 rec = load(csv, labels)
                 t0 = time.process_time()
-                res = analyze(rec, params=params)
+                mount = None
+                if args.mount == "labels":
+                    from bench_direction import _mount_of
+
+                    mount = _mount_of(labels)
+                res = analyze(rec, params=params, mount=mount)
                 runtime += time.process_time() - t0
                 det = res.step_times_s
                 for scorer in EXTRA_SCORERS:
