@@ -183,3 +183,25 @@ def test_backward_contact_needs_a_sharp_minimum_inside_the_data():
     flat = np.zeros(200)
     assert backward_contact_pos(flat, 100.0, fs_hz=fs, period_s=0.85, params=P) is None
     assert backward_contact_pos(sharp, float("nan"), fs_hz=fs, period_s=0.85, params=P) is None
+
+
+def test_contact_before_the_data_gives_no_step():
+    """A row that starts 40 ms after a contact: the hump is in the data, but its jerk-search
+    window is cut by the start of the row, so no contact is reported there (it would be a
+    guess at the window's edge); with the contact inside the data it is found."""
+    fs = 25.0
+    T = 0.55
+
+    def row(t0):
+        t = t0 + np.arange(int(4.5 * fs)) / fs
+        v = np.zeros_like(t)
+        for ic in np.arange(-0.04, 4.5, T):
+            u = t - ic
+            v += np.where(u >= 0, 8 * (1 - np.exp(-u / 0.02)) * np.exp(-u / 0.1), 0.0)
+        return rows_of(v - v.mean())
+
+    params = AnalysisParams(ic_lag_s=0.0)
+    cut = np.sort(detect_rows(row(0.0), fs_hz=fs, params=params).ic_pos) / fs
+    assert cut.size and cut[0] > T - 0.1  # nothing reported for the contact at -0.04 s
+    whole = np.sort(detect_rows(row(-0.5), fs_hz=fs, params=params).ic_pos) / fs - 0.5
+    assert np.min(np.abs(whole + 0.04)) < 0.05

@@ -349,8 +349,16 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     d = _parabolic(jn[kk, jb - 1], jn[kk, jb], jn[kk, jb + 1])
     ic_pos = start + jb + d - params.ic_lag_s * fs_hz
     # A jerk maximum on the first samples of a row means the contact began before the data
-    # (start of a recording or after a gap): no reliable IC, no step.
+    # (start of a recording or after a gap): no reliable IC, no step. So does a maximum on
+    # either edge of a search window that the start of the row cuts: the true maximum may lie
+    # outside what the window could see (on the dev data, spurious first steps of short
+    # running takes 0.06-0.1 s after the start).
     first = (start + jb) <= 1
+    cut = start < 0
+    if cut.any():
+        lo_e = np.maximum(1, 1 - start)  # first column inside the row
+        hi_e = np.minimum(before + after + 1, L - 2 - start)
+        first |= cut & ((jb <= lo_e) | (jb >= hi_e))
     if first.any():
         keep = ~first
         rr, ii, hgt, peak_pos, per, ic_pos = rr[keep], ii[keep], hgt[keep], peak_pos[keep], per[keep], ic_pos[keep]
