@@ -459,3 +459,74 @@ def test_contact_between_two_frames_is_not_lost(shared_data):
         t = analyze(rec, direction_stage=UnknownDirection(), chunk_s=chunk_s).step_times_s
         near = t[(t > 3.7) & (t < 4.4)]
         assert near.size == 1 and abs(near[0] - 4.07) < 0.2
+
+
+def test_a_short_pause_between_walks_gets_no_inferred_steps():
+    """Two walks at 110 steps/min with a 1.5 s pause between the last contact of one and the
+    first of the other (2.75 step periods, standing still): the humps on either side are in
+    the gap-filling range, but the pause holds no contact (no jerk peak), so no step is
+    inferred there; every real step is kept."""
+    fs = 50.0
+    T = 60.0 / 110.0
+    ics = np.concatenate([np.arange(0.3, 8.0, T), np.arange(0.3, 8.0, T)[-1] + 1.5 + np.arange(0, 7.7, T)])
+    n = int((ics[-1] + 1.0) * fs)
+    t = np.arange(n) / fs
+    v = np.zeros(n)
+    ap = np.zeros(n)
+    for ic in ics:  # the hump and AP swing of walk_signal, per contact
+        u = (t - ic) / T
+        m = (u > -0.5) & (u < 1.0)
+        v[m] += 9.0 * np.where(u[m] >= 0, np.exp(-u[m] / 0.18) * (1 - np.exp(-u[m] / 0.03)), 0.0)
+        ap[m] += -3.0 * np.sin(2 * np.pi * u[m]) * np.exp(-((u[m] - 0.2) ** 2) / 0.1)
+    acc = np.stack([ap, np.zeros(n), G + v - 1.5], axis=1)
+    acc += np.random.default_rng(3).normal(0, 0.05, acc.shape)
+    gap = (ics[np.argmax(np.diff(ics))], ics[np.argmax(np.diff(ics)) + 1])
+    assert 2.5 < (gap[1] - gap[0]) / T < 3.0
+    res = analyze(rec_from(acc, fs), direction_stage=UnknownDirection())
+    got = res.step_times_s
+    assert got[(got > gap[0] + 0.15) & (got < gap[1] - 0.15)].size == 0
+    inner = ics[(ics > 1.0) & (ics < ics[-1] - 1.0)]
+    assert all(np.min(np.abs(got - r)) < 0.06 for r in inner)
+    # what the gate prevents: without it, steps are inferred in the pause
+    loose = analyze(rec_from(acc, fs), direction_stage=UnknownDirection(),
+                    params={"gapfill_min_jerk_frac": 0.0}).step_times_s
+    assert loose[(loose > gap[0] + 0.15) & (loose < gap[1] - 0.15)].size >= 1
+
+
+def test_inferred_steps_do_not_confirm_a_bout():
+    """The hops of the standing take with a step inferred in their longest gap: the inferred
+    step evens the intervals, but a run becomes a bout only on steps with humps."""
+    from gait.signal.bouts import BoutAssembler, StepFeatures
+
+    times = [4.45, 4.83, 5.24, 5.82, 6.40, 6.76]
+    amps = [3.0, 2.9, 2.7, 2.7, 2.8, 2.9]
+    for virtual_at, expect in ((3, 0), (None, 6)):
+        ba = BoutAssembler(AnalysisParams())
+        out = []
+        for i, (t, a) in enumerate(zip(times, amps)):
+            out += ba.push(Step(t, i), StepFeatures(0.4, a, 0.0, 0.5, i == virtual_at))
+        out += ba.close()
+        assert len([e for e in out if isinstance(e, Step)]) == expect
+
+
+@pytest.mark.shared_data
+def test_dev_proud_backward_walk_steps_found(shared_data):
+    """session_06's acted "proud" backward piece (19.9-25.6 s): the vertical marks two steps
+    too weakly and the window that sees the humps on both sides comes after them; the
+    inferred steps are reported late, in order, and every contact is found."""
+    import json
+
+    from gait.evaluation import match_ics
+    from gait.io import read_recording
+
+    p = shared_data / "dev" / "sessions" / "session_06.csv"
+    if not p.exists():
+        pytest.skip(f"{p} missing")
+    labels = json.loads(p.with_name(p.stem + ".labels.json").read_text())
+    ref = np.asarray(labels["initial_contacts_s"])
+    ref = ref[(ref > 19.9) & (ref < 25.6)]
+    t = analyze(read_recording(p)).step_times_s
+    assert np.all(np.diff(t) > 0)
+    assert len(match_ics(ref, t, tol_s=0.25)) == ref.size
+    off = analyze(read_recording(p), params={"gapfill_back_s": 0.0}).step_times_s
+    assert len(match_ics(ref, off, tol_s=0.25)) < ref.size

@@ -117,6 +117,9 @@ class StreamAnalyzer:
         self._A = int(round(p.lookahead_s * fa))
         self._min_run = max(8, int(round(MIN_RUN_S * fa)))
         self._E = int(round(OWN_MARGIN_S * fa))
+        #: Full-rate samples before a frame's own region where it may still report a step
+        #: inferred from the rhythm (gapfill_back_s + the own margin): kept in the buffer.
+        self._late = int(math.ceil((p.gapfill_back_s + OWN_MARGIN_S) * fs)) + self._M
         self._W = max(1, int(round(p.direction_window_s * fs)))
         self.stage = direction_stage if direction_stage is not None else default_stage(
             fs_hz=fs, mount=self.mount, params=None
@@ -428,7 +431,7 @@ class StreamAnalyzer:
             self._dacc = self._dacc[cut:]
             self._dok = self._dok[cut:]
             self._db0 += cut
-        keep_f = max(0, min(self._nd * self._M, self._k * self._H * self._M - self._W - self._M))
+        keep_f = max(0, min(self._nd * self._M, self._k * self._H * self._M - self._W - self._M - self._late))
         if self._pend:
             keep_f = min(keep_f, self._pend[0][1])
         if keep_f > self._fb0:
@@ -453,6 +456,8 @@ class StreamAnalyzer:
         if det.row.size == 0:
             return out
         keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H + E)
+        if det.virtual is not None and self.params.gapfill_back_s > 0:
+            keep |= det.virtual & (det.ic_pos >= B - E - self.params.gapfill_back_s * self.fa_hz) & (det.ic_pos < B)
         r = det.row[keep]
         c = np.asarray(ks)[r] * H - B  # first block of each detection's row
         self._pack(det, keep, r, c, c, c + L, [ks[i] for i in r.tolist()], out)
@@ -468,14 +473,16 @@ class StreamAnalyzer:
         f0 = (np.asarray(run0) * M).tolist()
         f1 = (np.asarray(run1) * M).tolist()
         rh = det.rhythm[r].tolist()
+        virt = det.virtual[keep].tolist() if det.virtual is not None else [False] * len(pos)
         if self._trivial_stage:  # the do-nothing stage ignores the window: no gravity needed
-            for key, p, pe, am, vm, rv, a, b in zip(keys, pos, per, amp, vmin, rh, f0, f1):
-                out[key].append((p, StepFeatures(pe, am, vm, rv), a, b, None, None))
+            for key, p, pe, am, vm, rv, vi, a, b in zip(keys, pos, per, amp, vmin, rh, virt, f0, f1):
+                out[key].append((p, StepFeatures(pe, am, vm, rv, vi), a, b, None, None))
             return
         g_hat = det.g_hat[r]
         g_m = det.g_m_s2[r].tolist()
         for j, key in enumerate(keys):
-            out[key].append((pos[j], StepFeatures(per[j], amp[j], vmin[j], rh[j]), f0[j], f1[j], g_hat[j], g_m[j]))
+            out[key].append((pos[j], StepFeatures(per[j], amp[j], vmin[j], rh[j], virt[j]), f0[j], f1[j],
+                             g_hat[j], g_m[j]))
 
     def _frame_partial(self, k: int) -> list:
         H, B, A, nd = self._H, self._B, self._A, self._nd

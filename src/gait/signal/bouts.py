@@ -38,6 +38,8 @@ class StepFeatures:
     vmin_m_s2: float
     #: Autocorrelation at the step period of the frame that found the step (0..1).
     rhythm: float = float("nan")
+    #: Inferred from the rhythm between two humps (no hump of its own; steps.py step 3b).
+    virtual: bool = False
 
 
 class BoutAssembler:
@@ -163,7 +165,8 @@ class BoutAssembler:
         return out
 
     def _paced(self) -> bool:
-        """May the run become a bout? Its last ``bout_min_steps`` steps are evenly paced
+        """May the run become a bout? Its last ``bout_min_steps`` steps all have humps of
+        their own (none inferred from the rhythm between humps), are evenly paced
         (longest interval <= ``bout_max_interval_ratio`` x shortest) and of similar strength
         (highest hump <= ``bout_max_amp_ratio`` x lowest), or at least half of them
         follow a flight phase (running: the detector's timing is less regular there, and
@@ -173,6 +176,8 @@ class BoutAssembler:
         if r <= 0:
             return True
         n = p.bout_min_steps
+        if any(f.virtual for _, f in self._run[-n:]):
+            return False  # steps inferred from the rhythm prove no rhythm: humps must
         iv = self._intervals[-(n - 1):]
         if max(iv) <= r * min(iv):
             amp = [f.amp_m_s2 for _, f in self._run[-n:]]

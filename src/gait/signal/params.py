@@ -42,11 +42,17 @@ class AnalysisParams:
     #: Peaks closer than this fraction of the step period compete (the higher one wins).
     min_interval_frac: float = 0.6
     #: Steps between two humps that lie gapfill_min_ratio .. gapfill_max_ratio step periods
-    #: apart are inferred (0: never), in rows whose rhythm reaches gapfill_min_rhythm.
+    #: apart are inferred (gapfill_max_ratio 0: never), in windows whose rhythm reaches
+    #: gapfill_min_rhythm, at cadences up to gapfill_max_cadence_spm. A frame may report such
+    #: a step up to gapfill_back_s before its own region (the frame that sees both humps is
+    #: often a later one), if nothing was reported after it yet. Inferred steps never confirm
+    #: a bout (the pace check needs humps).
     gapfill_min_ratio: float = 1.6
     gapfill_max_ratio: float = 3.4
-    gapfill_min_rhythm: float = 0.3
+    gapfill_min_rhythm: float = 0.25
     gapfill_max_cadence_spm: float = 130.0
+    gapfill_back_s: float = 1.5
+    gapfill_min_jerk_frac: float = 0.5
     #: Vertical jerk (for the initial-contact time) is band-limited at this frequency, Hz.
     jerk_lowpass_hz: float = 6.0
     #: The jerk has notches at the odd harmonics of the stride frequency (0.5, 1.5, 2.5 ...

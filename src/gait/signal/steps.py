@@ -64,6 +64,8 @@ class RowDetections:
     rhythm: np.ndarray  #: (R,) autocorrelation at the step period (0..1)
     g_hat: np.ndarray  #: (R, 3)
     g_m_s2: np.ndarray  #: (R,)
+    #: (K,) bool: inferred from the rhythm (step 3b), not from a hump of its own; None = none.
+    virtual: np.ndarray | None = None
 
 
 def _lowpass_gain(f: np.ndarray, fc: np.ndarray | float) -> np.ndarray:
@@ -292,6 +294,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         m_before = int(np.ceil(params.ic_search_after_frac * pmax)) + 2
         m_after = int(np.ceil(params.ic_search_frac * pmax + max(params.ic_lag_s, 0.0) * fs_hz)) + 2
         near = (ii >= own[0] - m_before) & (ii < own[1] + m_after)
+        if virtual.any() and params.gapfill_back_s > 0:
+            near |= virtual & (ii >= own[0] - m_before - int(params.gapfill_back_s * fs_hz)) & (ii < own[1])
         if not near.all():
             rr, ii, hgt, virtual = rr[near], ii[near], hgt[near], virtual[near]
         if rr.size == 0:
@@ -359,9 +363,19 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         lo_e = np.maximum(1, 1 - start)  # first column inside the row
         hi_e = np.minimum(before + after + 1, L - 2 - start)
         first |= cut & ((jb <= lo_e) | (jb >= hi_e))
+    if virtual.any() and params.gapfill_min_jerk_frac > 0:
+        # An inferred step needs a contact: a jerk peak comparable to those of the row's real
+        # steps (a pause between two walks has none).
+        jpk = jn[kk, jb]
+        for r in np.unique(rr[virtual]).tolist():
+            inrow = rr == r
+            real = inrow & ~virtual
+            ref = float(np.median(jpk[real])) if real.any() else 0.0
+            first |= inrow & virtual & (jpk < params.gapfill_min_jerk_frac * ref)
     if first.any():
         keep = ~first
         rr, ii, hgt, peak_pos, per, ic_pos = rr[keep], ii[keep], hgt[keep], peak_pos[keep], per[keep], ic_pos[keep]
+        virtual = virtual[keep]
 
     # Lowest vertical acceleration in the 0.25 s before the IC (flight phase when running).
     wv = max(2, int(round(0.25 * fs_hz)))
@@ -378,6 +392,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         rhythm=rhythm_all,
         g_hat=g_hat_all,
         g_m_s2=g_norm_all,
+        virtual=virtual,
     )
 
 
