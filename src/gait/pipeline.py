@@ -46,8 +46,10 @@ MIN_RUN_S = 1.0
 #: boundary (then each would leave it to the other); the analyzer keeps the first report of a
 #: step (see ``_emit_detection``).
 OWN_MARGIN_S = 0.15
-#: Two reports closer than this fraction of the step period are the same step.
-SAME_STEP_FRAC = 0.3
+#: Two reports closer than this fraction of the step period are the same step (within a window
+#: the detector keeps humps at least min_interval_frac = 0.6 periods apart; 0.3 let two frames'
+#: reports of one running step 0.13 s apart both through).
+SAME_STEP_FRAC = 0.5
 
 
 @dataclass(frozen=True)
