@@ -48,8 +48,8 @@ MIN_RUN_S = 1.0
 OWN_MARGIN_S = 0.15
 #: Two reports closer than this fraction of the step period are the same step (within a window
 #: the detector keeps humps at least min_interval_frac = 0.6 periods apart; 0.3 let two frames'
-#: reports of one running step 0.13 s apart both through).
-SAME_STEP_FRAC = 0.5
+#: reports of one running step 0.13 s apart both through; 0.5 merged a real backward step).
+SAME_STEP_FRAC = 0.4
 
 
 @dataclass(frozen=True)
