@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -16,6 +17,7 @@ from gait.errors import GaitError, InputError
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "walk.csv"
 from gait.io import read_recording
+from gait.io.results import write_steps_csv
 from gait.pipeline import analyze
 
 FS_HZ = 100.0
@@ -160,7 +162,9 @@ def test_real_path_matches_the_library_and_writes_everything(recordings, tmp_pat
         for rec_doc in (doc["recording"], want["recording"]):
             rec_doc["units_source"].pop("fs", None)
         assert doc == want
-        assert (fdir / "steps.csv").read_text() == expected.steps_frame().to_csv(index=False)
+        buf = io.StringIO()
+        write_steps_csv(buf, expected)
+        assert (fdir / "steps.csv").read_text() == buf.getvalue()
         assert [s["t_s"] for s in doc["steps"]] == [round(s.t_s, 4) for s in expected.steps]
         assert len(pd.read_csv(fdir / "steps.csv")) == row["n_steps"]
         man = json.loads((fdir / "manifest.json").read_text())
@@ -299,21 +303,53 @@ def test_progress_bar_reports_files_and_hours(tmp_path):
 
 
 def test_streamed_writers_equal_the_plain_ones(tmp_path):
+    from gait.io.results import BOUT_COLS, STEP_COLS, write_bouts_csv
     from gait.types import Bout, GaitResult, Step
 
-    steps = [Step(t_s=0.5 * i, index=50 * i, direction=("forward", "backward")[i % 2],
+    steps = [Step(t_s=0.5 * i + 1e-7, index=50 * i, direction=("forward", "backward")[i % 2],
                   cadence_spm=float("nan") if i == 0 else 120.0, bout=0) for i in range(7)]
     res = GaitResult(steps=steps, bouts=[Bout(0, 0.0, 3.0, "walk", "forward", 7, 120.0)],
                      summary={"n_steps": 7}, info={"version": "x"}, recording={"fs_hz": 100.0})
     B.write_result_json(tmp_path / "r.json", res)
     assert json.loads((tmp_path / "r.json").read_text()) == json.loads(json.dumps(res.to_dict()))
-    B.write_steps_csv(tmp_path / "s.csv", res, rows_per_write=3)
-    assert (tmp_path / "s.csv").read_text() == res.steps_frame().to_csv(index=False)
+    # written in slices of 3 rows == in one go; the values are those of the JSON
+    write_steps_csv(tmp_path / "s.csv", res, rows_per_write=3)
+    one = io.StringIO()
+    write_steps_csv(one, res)
+    assert (tmp_path / "s.csv").read_text() == one.getvalue()
+    df = pd.read_csv(tmp_path / "s.csv")
+    assert tuple(df.columns) == STEP_COLS
+    js = res.to_dict()["steps"]
+    assert list(df["t_s"]) == [d["t_s"] for d in js] and list(df["index"]) == [d["index"] for d in js]
+    assert np.isnan(df["cadence_spm"][0]) and list(df["cadence_spm"][1:]) == [120.0] * 6
+    write_bouts_csv(tmp_path / "b.csv", res)
+    b = pd.read_csv(tmp_path / "b.csv")
+    assert tuple(b.columns) == BOUT_COLS and b["duration_s"][0] == 3.0 and b["n_steps"][0] == 7
     empty = GaitResult(steps=[], bouts=[], summary={}, info={})
-    B.write_steps_csv(tmp_path / "e.csv", empty)
-    assert (tmp_path / "e.csv").read_text() == empty.steps_frame().to_csv(index=False)
+    write_steps_csv(tmp_path / "e.csv", empty)
+    assert (tmp_path / "e.csv").read_text() == ",".join(STEP_COLS) + "\n"
     B.write_result_json(tmp_path / "e.json", empty)
     assert json.loads((tmp_path / "e.json").read_text()) == empty.to_dict()
+
+
+def test_batch_and_analyze_write_the_same_tables(tmp_path):
+    """One layout for steps.csv / bouts.csv, whichever command writes them."""
+    from gait.cli import main
+
+    rec = write_generic(tmp_path / "in" / "walk.csv", 40.0)
+    assert main(["analyze", str(rec), "--out", str(tmp_path / "a")]) == 0
+    assert main(["batch", str(tmp_path / "in"), "--out", str(tmp_path / "b")]) == 0
+    files = list((tmp_path / "b" / "files").iterdir())
+    assert len(files) == 1
+    for name in ("steps.csv", "bouts.csv"):
+        assert (tmp_path / "a" / name).read_text() == (files[0] / name).read_text()
+    assert len((tmp_path / "a" / "steps.csv").read_text().splitlines()) > 40
+
+
+def test_resume_key_changes_with_the_analysis_code():
+    key = B.BatchOptions(out_dir="x").key_dict()
+    assert key["analyzer"] == B.analyzer_fingerprint() and len(key["analyzer"]) == 16
+    assert key["tables"] == B.TABLES_LAYOUT
 
 
 @pytest.mark.parametrize(

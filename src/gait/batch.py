@@ -35,6 +35,7 @@ not grow with the length of the recording; otherwise the whole file is read firs
 
 from __future__ import annotations
 
+import functools
 import glob as _glob
 import hashlib
 import json
@@ -50,9 +51,24 @@ from typing import Any
 
 from ._version import __version__
 from .errors import GaitError, InputError
+from .io.results import write_bouts_csv, write_steps_csv
 
 #: Version of the per-file manifest and of the table layout; bump to invalidate old results.
 BATCH_SCHEMA = "gait-batch/1"
+#: Layout of steps.csv / bouts.csv (gait.io.results); part of the resume key.
+TABLES_LAYOUT = "gait-tables/2"
+
+
+@functools.lru_cache(maxsize=1)
+def analyzer_fingerprint() -> str:
+    """A hash of the analysis code (the streaming core and ``gait.signal``): results made by
+    other code are not current, even under the same version number."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in [root / "pipeline.py", *sorted((root / "signal").glob("*.py"))]:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 #: File suffixes taken as recordings when a folder is searched (a folder or zip that holds one
 #: known multi-file export is one recording and is not searched).
 DATA_SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".zip", ".cwa")
@@ -112,7 +128,7 @@ class BatchOptions:
 
         params = AnalysisParams.from_dict(self.params).to_dict()
         return {"params": params, "read": self.read_kwargs(), "version": __version__,
-                "schema": BATCH_SCHEMA}
+                "analyzer": analyzer_fingerprint(), "schema": BATCH_SCHEMA, "tables": TABLES_LAYOUT}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -457,22 +473,6 @@ def write_result_json(path: str | Path, result: Any) -> None:
         fh.write(f'"info": {json.dumps(result.info)}\n}}\n')
 
 
-def write_steps_csv(path: str | Path, result: Any, rows_per_write: int = 20000) -> None:
-    """``result.steps_frame().to_csv(index=False)``, written in slices of steps."""
-    cols = ["t_s", "index", "direction", "direction_confidence", "cadence_spm", "bout"]
-    import pandas as pd
-
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        steps = result.steps
-        if not steps:
-            fh.write(",".join(cols) + "\n")
-            return
-        for a in range(0, len(steps), rows_per_write):
-            part = steps[a:a + rows_per_write]
-            df = pd.DataFrame([[getattr(s, c) for c in cols] for s in part], columns=cols)
-            fh.write(df.to_csv(index=False, header=(a == 0)))
-
-
 def process_file(path: str, options: dict[str, Any] | BatchOptions) -> dict[str, Any]:
     """Analyse one recording into ``OUT/files/<id>/`` and return its combined-table row.
 
@@ -511,7 +511,7 @@ def process_file(path: str, options: dict[str, Any] | BatchOptions) -> dict[str,
         _atomic_with(fdir / "result.json", lambda tmp: write_result_json(tmp, result))
         if opts.write_steps:
             _atomic_with(fdir / "steps.csv", lambda tmp: write_steps_csv(tmp, result))
-            atomic_write_text(fdir / "bouts.csv", result.bouts_frame().to_csv(index=False))
+            _atomic_with(fdir / "bouts.csv", lambda tmp: write_bouts_csv(tmp, result))
         manifest = {"schema": BATCH_SCHEMA, "file": path, "key": key, "content_sha256": digest,
                     **opts.key_dict(), "outputs": outputs, "row": row,
                     "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -15,12 +15,8 @@ import sys
 from pathlib import Path
 
 from ..errors import GaitError
+from ..io.results import write_bouts_csv, write_steps_csv
 from ._common import add_read_options, parse_params, read_from_args
-
-STEP_COLS = ("t_s", "index", "direction", "direction_confidence", "cadence_spm", "bout")
-BOUT_COLS = ("id", "start_s", "end_s", "duration_s", "activity", "direction", "direction_confidence",
-             "n_steps", "cadence_spm")
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -44,39 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _csv_value(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return "" if not math.isfinite(v) else f"{v:.6g}" if abs(v) < 1e6 else f"{v:.1f}"
-    return str(v)
-
-
-def _rows_csv(items, cols: tuple[str, ...]) -> str:
-    """CSV of ``item.to_dict()`` for each item, in the columns ``cols``."""
-    lines = [",".join(cols)]
-    for it in items:
-        d = it.to_dict()
-        lines.append(",".join(_csv_value(d[c]) for c in cols))
-    return "\n".join(lines) + "\n"
-
-
-def steps_csv(result) -> str:
-    return _rows_csv(result.steps, STEP_COLS)
-
-
-def bouts_csv(result) -> str:
-    return _rows_csv(result.bouts, BOUT_COLS)
-
-
 def write_outputs(result, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "result.json", out / "steps.csv", out / "bouts.csv"]
         paths[0].write_text(json.dumps(result.to_dict(), indent=1, default=str) + "\n")
-        paths[1].write_text(steps_csv(result))
-        paths[2].write_text(bouts_csv(result))
+        write_steps_csv(paths[1], result)
+        write_bouts_csv(paths[2], result)
     except OSError as exc:
         raise GaitError(f"cannot write results: {exc.strerror}", path=out) from None
     return paths
@@ -137,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(result.to_dict(), sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
     elif args.output == "csv":
-        sys.stdout.write(steps_csv(result))
+        write_steps_csv(sys.stdout, result)
     else:
         sys.stdout.write(table(result, args.recording))
         if args.out:
