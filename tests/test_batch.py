@@ -172,7 +172,7 @@ def test_real_path_matches_the_library_and_writes_everything(recordings, tmp_pat
     assert by_name["phone_export"]["format"] == "sensorlogger"
     assert by_name["phone_export"]["start_time"].startswith("2023-11-14")
     # nothing half-written is left behind
-    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    assert not [p for p in out.rglob("*") if p.name.endswith((".tmp", ".part"))]
     if (out / "runs.parquet").exists():
         pq = pd.read_parquet(out / "runs.parquet")
         assert list(pq.columns) == list(B.RUN_COLUMNS) and len(pq) == 4
@@ -224,7 +224,7 @@ def test_interrupted_write_leaves_no_manifest_and_is_redone(tmp_path, monkeypatc
     fdir = tmp_path / "out" / "files" / B.file_id(d / "a.csv")
     assert calls == ["result.json", "steps.csv"]
     assert not (fdir / "manifest.json").exists()
-    assert not [p for p in fdir.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in fdir.iterdir() if p.name.endswith((".tmp", ".part"))]
     assert B.process_file(str(d / "a.csv"), opts)["status"] == "ok"
     assert B.process_file(str(d / "a.csv"), opts)["status"] == "skipped"
 

@@ -172,3 +172,20 @@ def test_block_is_the_sample_block_of_that_slice(tmp_path):
     np.testing.assert_array_equal(b.gyro_rad_s, rec.gyro_rad_s[2:7])
     assert b.valid.tolist() == [True, False, True, True, True]
     assert make_rec(n=10, gyro=False).block(0, 5).gyro_rad_s is None
+
+
+def test_atomic_write_leaves_the_old_file_on_failure(tmp_path):
+    """A writer that fails half-way leaves the destination as it was and no temporary file."""
+    from gait.io.atomic import write_text_atomically
+
+    p = tmp_path / "rec.csv"
+    write_text_atomically(p, lambda f: f.write("old\n"))
+
+    def broken(f):
+        f.write("half of the new")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_text_atomically(p, broken)
+    assert p.read_text() == "old\n"
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["rec.csv"]

@@ -42,7 +42,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -51,6 +50,7 @@ from typing import Any
 
 from ._version import __version__
 from .errors import GaitError, InputError
+from .io.atomic import replace_atomically
 from .io.results import write_bouts_csv, write_steps_csv
 
 #: Version of the per-file manifest and of the table layout; bump to invalidate old results.
@@ -303,19 +303,10 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def _atomic_with(path: Path, writer: Callable[[str], None]) -> None:
-    """Let ``writer(tmp_path)`` write a file (e.g. pandas to_parquet), then move it into place."""
+    """Let ``writer(tmp_path)`` write a file (e.g. pandas to_parquet), then move it into place
+    (:func:`gait.io.atomic.replace_atomically`; the folder is created first)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    replace_atomically(path, writer)
 
 
 # ----------------------------------------------------------------------------- the per-file job

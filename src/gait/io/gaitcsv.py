@@ -14,7 +14,6 @@ appends blocks as they arrive (live capture) and keeps the file readable at ever
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -29,6 +28,7 @@ import numpy as np
 from ..errors import GaitError, InputError
 from ..types import Recording, SampleBlock
 from ._common import RawData
+from .atomic import write_text_atomically
 from ._source import Source
 
 NAME = "gait"
@@ -242,9 +242,10 @@ def write_recording(path: str | Path, recording: Recording, *,
 
 
 def write_atomically(path: str | Path, write: Callable[[TextIO], None]) -> Path:
-    """Call ``write(f)`` on ``PATH.part``, sync it, then rename it to ``path``.
+    """Call ``write(f)`` on a temporary file that replaces ``path`` once complete
+    (:func:`gait.io.atomic.write_text_atomically`).
 
-    A failed or interrupted write leaves ``path`` as it was and no ``.part`` behind.
+    A failed or interrupted write leaves ``path`` as it was and no temporary file behind.
 
     Raises
     ------
@@ -252,20 +253,12 @@ def write_atomically(path: str | Path, write: Callable[[TextIO], None]) -> Path:
         The file cannot be written (permission, missing folder, disk full): one line.
     """
     path = Path(path)
-    tmp = path.with_name(path.name + ".part")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_text_atomically(path, write)
     except OSError as exc:
         raise GaitError(f"cannot write the recording ({exc.strerror or exc}); check that the "
                         "folder exists and is writable, and that the disk has space",
                         path=path) from None
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
     return path
 
 
