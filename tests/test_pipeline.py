@@ -547,3 +547,22 @@ def test_two_frames_reports_of_one_running_step_count_once(shared_data):
     t = analyze(read_recording(p), direction_stage=UnknownDirection()).step_times_s
     assert t[(t > 0.6) & (t < 1.05)].size == 1
     assert np.diff(t).min() > 0.4 * 60.0 / 142.0
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("stage", ["none", "default"])
+def test_inferred_and_settled_steps_do_not_depend_on_chunking(shared_data, stage):
+    """session_06 has steps inferred from the rhythm (some reported late), reports settled by
+    the next frame and backward contacts: whole-file and live-sized chunks give the same."""
+    from gait.io import read_recording
+
+    p = shared_data / "dev" / "sessions" / "session_06.csv"
+    if not p.exists():
+        pytest.skip(f"{p} missing")
+    rec = read_recording(p)
+    keys = []
+    for c in (300.0, 0.23, 2.9):
+        kw = {"direction_stage": UnknownDirection()} if stage == "none" else {}
+        res = analyze(rec, chunk_s=c, **kw)
+        keys.append([(s.t_s, s.bout, s.direction) for s in res.steps])
+    assert keys[0] == keys[1] == keys[2] and len(keys[0]) > 40
