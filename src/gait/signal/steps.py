@@ -44,7 +44,7 @@ import numpy as np
 from scipy import fft as sfft
 
 from .params import AnalysisParams
-from .preprocess import gravity_vertical_rows
+from .preprocess import _gravity_vertical_axes
 
 G0 = 9.80665
 #: Precision of the spectra (see detect_rows).
@@ -71,6 +71,18 @@ def _lowpass_gain(f: np.ndarray, fc: np.ndarray | float) -> np.ndarray:
     x = f / fc
     x = x * x
     return 1.0 / (1.0 + x * x)
+
+
+def _vertical_spectrum(F: np.ndarray, g_hat: np.ndarray) -> np.ndarray:
+    """``sum_k F[:, k] * g_hat[:, k]`` (R, nf) for complex64 spectra ``F`` (R, 3, nf), as real
+    arithmetic on the interleaved (re, im) pairs: the same figures as the complex products
+    (a real factor scales both parts), without einsum's mixed-type overhead."""
+    x = F.view(FFT_DTYPE)  # (R, 3, 2 nf)
+    g = g_hat.astype(FFT_DTYPE)[:, :, None]
+    V = x[:, 0] * g[:, 0]
+    V += x[:, 1] * g[:, 1]
+    V += x[:, 2] * g[:, 2]
+    return V.view(F.dtype)
 
 
 def _parabolic(y0: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> np.ndarray:
@@ -118,9 +130,24 @@ def estimate_period_rows(F: np.ndarray, V: np.ndarray, L: int, *, fs_hz: float,
     # averaged: the vertical marks steps on most people, the anterior-posterior axis on all.
     f = np.fft.rfftfreq(nfft, d=1.0 / fs_hz)
     hp = (1.0 - _lowpass_gain(f, params.acf_highpass_hz))[None, :].astype(V.real.dtype)
-    Pv = (V.real**2 + V.imag**2) * hp
-    Ph = np.maximum((F.real**2 + F.imag**2).sum(axis=1) * hp - Pv, 0.0)
-    acf = sfft.irfft(np.stack([Pv, Ph], axis=1), n=nfft, axis=2)[:, :, : top + 1].astype(np.float64)  # (R, 2, lags)
+    # Power spectra Pv = |V|^2 hp and Ph = max(sum_k |F_k|^2 hp - Pv, 0), written straight
+    # into one (R, 2, nf) array from the interleaved (re, im) pairs (same figures, fewer passes).
+    nf = V.shape[-1]
+    P = np.empty((R, 2, nf), dtype=hp.dtype)
+    Pv, Ph = P[:, 0], P[:, 1]
+    sq = V.view(hp.dtype)
+    sq = sq * sq
+    np.add(sq[:, 0::2], sq[:, 1::2], out=Pv)
+    Pv *= hp
+    sq = F.view(hp.dtype)
+    sq = sq * sq  # (R, 3, 2 nf)
+    p3 = np.add(sq[:, :, 0::2], sq[:, :, 1::2])  # (R, 3, nf): |F_k|^2
+    np.add(p3[:, 0], p3[:, 1], out=Ph)
+    Ph += p3[:, 2]
+    Ph *= hp
+    Ph -= Pv
+    np.maximum(Ph, 0.0, out=Ph)
+    acf = sfft.irfft(P, n=nfft, axis=2)[:, :, : top + 1].astype(np.float64)  # (R, 2, lags)
     a0 = acf[:, :, :1]
     scale = L / (L - np.arange(top + 1, dtype=float))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -193,7 +220,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     """
     R_all, L, _ = acc_m_s2.shape
     nfft = sfft.next_fast_len(2 * L, real=True)
-    g_hat_all, g_norm_all, v, a = gravity_vertical_rows(acc_m_s2, with_axes=True)  # a: (R, 3, L)
+    a, g_mean, g_hat_all, g_norm_all, v = _gravity_vertical_axes(acc_m_s2)  # a: (R, 3, L)
     period_all = np.full(R_all, 1.0 / params.default_step_hz)
     rhythm_all = np.zeros(R_all)
     # Rows too quiet to hold a step (vertical range below twice the smallest hump) are skipped.
@@ -203,7 +230,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         return RowDetections(np.zeros(0, int), empty, empty, empty, empty, period_all, rhythm_all,
                              g_hat_all, g_norm_all)
     if moving.size < R_all:
-        v, a = v[moving], a[moving]
+        v, a, g_mean = v[moving], a[moving], g_mean[moving]
         if params.jerk_stride_notch <= 0:
             acc_m_s2 = acc_m_s2[moving]
     g_hat = g_hat_all[moving]
@@ -211,10 +238,11 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     # Spectra in single precision (FFT_DTYPE): twice as fast, and the step figures need far
     # less than its ~1e-7 relative precision; everything after the FFTs is double again.
     # The mean-removed axes go into a zero-padded buffer (R, 3, nfft).
-    buf = np.zeros((R, 3, nfft), dtype=FFT_DTYPE)
-    np.subtract(a, a.mean(axis=2, keepdims=True), out=buf[:, :, :L], casting="same_kind")
+    buf = np.empty((R, 3, nfft), dtype=FFT_DTYPE)
+    buf[:, :, L:] = 0.0
+    np.subtract(a, g_mean[:, :, None], out=buf[:, :, :L], casting="same_kind")
     F = sfft.rfft(buf, axis=2)  # (R, 3, nf): spectra of the mean-removed axes
-    V = np.einsum("rkf,rk->rf", F, g_hat.astype(FFT_DTYPE))  # spectrum of the vertical (mean removed)
+    V = _vertical_spectrum(F, g_hat)  # spectrum of the vertical (mean removed)
     period, rhythm = estimate_period_rows(F, V, L, fs_hz=fs_hz, params=params)
     period_all[moving] = period
     rhythm_all[moving] = rhythm
@@ -290,8 +318,12 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         g *= dog  # (U, nf): the response is 1j * g
         resp = np.zeros(g.shape, dtype=F.dtype)
         resp.imag = g
-        J = sfft.irfft(F[ur] * resp[:, None, :], n=nfft, axis=2)[:, :, :L]  # (U, 3, L)
-        jn = np.sqrt((J * J).sum(axis=1))[inv[:, None], gpos[:, hw : hw + width]].astype(np.float64)
+        J = sfft.irfft((F if ur.size == R else F[ur]) * resp[:, None, :], n=nfft, axis=2)  # (U, 3, nfft)
+        Jg = J[inv[:, None], :, gpos[:, hw : hw + width]]  # (K, width, 3): only the search windows
+        Jg *= Jg
+        jn = Jg[:, :, 0] + Jg[:, :, 1]
+        jn += Jg[:, :, 2]
+        jn = np.sqrt(jn).astype(np.float64)
     else:
         Ag = acc_m_s2[rr[:, None], gpos]  # (K, width + 2 hw, 3)
         Jg = kern[0] * Ag[:, 0:width]
