@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from itertools import repeat
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,7 +172,9 @@ class StreamAnalyzer:
         if n == 0:
             return []
         acc = np.asarray(block.acc_m_s2, dtype=np.float64).reshape(n, 3)
-        ok = np.asarray(block.valid, dtype=bool).reshape(n) & np.isfinite(acc).all(axis=1)
+        fin = np.isfinite(acc)
+        # (the row-wise test only when something is not finite: all(axis=1) over 3 is slow)
+        ok = np.asarray(block.valid, dtype=bool).reshape(n) & (True if fin.all() else fin.all(axis=1))
         gyro = None if block.gyro_rad_s is None else np.asarray(block.gyro_rad_s, dtype=np.float64).reshape(n, 3)
         if self._has_gyro is None:
             self._has_gyro = gyro is not None
@@ -327,7 +330,8 @@ class StreamAnalyzer:
             for j in range(2, M):
                 dacc += x[:, j]
             dacc /= M
-            dok = self._ok[a:b].reshape(-1, M).all(axis=1)
+            okb = self._ok[a:b]
+            dok = np.ones(len(dacc), dtype=bool) if okb.all() else okb.reshape(-1, M).all(axis=1)
         self._dacc = np.concatenate([self._dacc, dacc]) if len(self._dacc) else dacc.copy()
         self._dok = np.concatenate([self._dok, dok]) if len(self._dok) else dok.copy()
         self._nd = nd_new
@@ -363,19 +367,23 @@ class StreamAnalyzer:
             dets.update(self._frames_full(full))
         # The do-nothing stage without gaps or waiting steps stays so for the whole call
         # (closing a sequence only empties what is waiting): the lean per-step loop.
-        fast = self._trivial_stage and not self._invalid and not self._pend
-        for k in ks:
-            dk = dets[k]
-            if fast:
-                if dk:
-                    out += self._emit_fast(dk)
-            else:
-                for det in dk:
+        if self._trivial_stage and not self._invalid and not self._pend:
+            out += self._frames_fast(ks, dets, nd)
+        else:
+            for k in ks:
+                for det in dets[k]:
                     out += self._emit_detection(det)
-            self._k = k + 1
-            out += self._check_stale(min((k + 1) * H, nd) * self._M)
+                self._k = k + 1
+                out += self._check_stale(min((k + 1) * H, nd) * self._M)
         self._trim()
         return out
+
+    def _stale_bound(self) -> float:
+        """A delay after the last step below which :meth:`_check_stale` does nothing (neither
+        of its two tests can pass): a cheap test for every frame."""
+        if self._det_iv_sorted:
+            return self._det_max_gap
+        return min(self._det_max_gap, self._gap_factor * min(self._det_iv), self._gap_cap)
 
     def _trim(self) -> None:
         keep_d = max(0, self._k * self._H - self._B)
@@ -425,8 +433,15 @@ class StreamAnalyzer:
         f1 = (np.asarray(run1) * M).tolist()
         rh = det.rhythm[r].tolist()
         if self._trivial_stage:  # the do-nothing stage ignores the window: no gravity needed
-            for key, p, pe, am, vm, rv, a, b in zip(keys, pos, per, amp, vmin, rh, f0, f1):
-                out[key].append((p, StepFeatures(pe, am, vm, rv), a, b, None, None))
+            # (the tuples built by map/zip in C; keys come in runs: one slice per run)
+            none = repeat(None)
+            items = list(zip(pos, map(StepFeatures, per, amp, vmin, rh), f0, f1, none, none))
+            i0 = 0
+            for i1 in np.flatnonzero(np.diff(np.asarray(keys))).tolist():
+                out[keys[i0]] += items[i0 : i1 + 1]
+                i0 = i1 + 1
+            if items:
+                out[keys[i0]] += items[i0:]
             return
         g_hat = det.g_hat[r]
         g_m = det.g_m_s2[r].tolist()
@@ -494,42 +509,65 @@ class StreamAnalyzer:
         out += self._release(None)
         return out
 
-    def _emit_fast(self, dets: list) -> list:
-        """:meth:`_emit_detection` then :meth:`_collect` for a frame's detections, for the
-        do-nothing stage with no gap and nothing waiting (the same steps, fewer lookups)."""
+    def _frames_fast(self, ks: range, dets: dict[int, list], nd: int) -> list:
+        """The frame loop of :meth:`_run` (:meth:`_emit_detection`, :meth:`_collect` and
+        :meth:`_check_stale` per frame) for the do-nothing stage with no gap and nothing
+        waiting: the same steps and events, with the state in locals and the staleness test
+        reduced to one comparison per frame (:meth:`_stale_bound`)."""
         out: list = []
         push = self._bouts.push
         steps = self._steps
         t0, fs, k_same = self._t0, self.fs_hz, self._same_step_k
+        H, M = self._H, self._M
+        no_t = -math.inf
         last_idx, last_pos, last_t = self._last_det_idx, self._last_det_pos, self._last_det_t
         iv = self._det_iv
-        for pos, feat, f0, f1, _g, _m in dets:
-            idx = int(pos + 0.5)
-            if idx <= last_idx or idx < f0 or idx >= f1 or pos - last_pos < k_same * feat.period_s:
-                continue
-            t = t0 + pos / fs
-            step = Step(t, idx)
-            if last_t != -math.inf:
-                iv.append(t - last_t)
-                if len(iv) > 9:
-                    del iv[0]
-                self._det_iv_sorted = False
-            else:
-                self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
-                self._det_iv_sorted = True
-            last_idx, last_pos, last_t = idx, pos, t
-            ev = push(step, feat)
-            if len(ev) == 1 and ev[0] is step:  # the usual case: one step of a bout
-                steps.append(step)
-                if step.bout >= 0:
-                    rt = self._recent_t
-                    rt.append(t)
-                    if len(rt) > 16:
-                        del rt[:-8]
-                out.append(step)
-            elif ev:
-                out += self._collect(ev)
+        bound = self._stale_bound() if last_t != no_t else 0.0
+        for k in ks:
+            dk = dets[k]
+            if dk:
+                took = False
+                for pos, feat, f0, f1, _g, _m in dk:
+                    idx = int(pos + 0.5)
+                    if idx <= last_idx or idx < f0 or idx >= f1 or pos - last_pos < k_same * feat.period_s:
+                        continue
+                    t = t0 + pos / fs
+                    step = Step(t, idx)
+                    if last_t != no_t:
+                        iv.append(t - last_t)
+                        if len(iv) > 9:
+                            del iv[0]
+                        self._det_iv_sorted = False
+                    else:
+                        self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
+                        self._det_iv_sorted = True
+                    last_idx, last_pos, last_t = idx, pos, t
+                    took = True
+                    ev = push(step, feat)
+                    if len(ev) == 1 and ev[0] is step:  # the usual case: one step of a bout
+                        steps.append(step)
+                        if step.bout >= 0:
+                            rt = self._recent_t
+                            rt.append(t)
+                            if len(rt) > 16:
+                                del rt[:-8]
+                        out.append(step)
+                    elif ev:
+                        out += self._collect(ev)
+                if took:
+                    bound = self._stale_bound()
+            if last_t != no_t:
+                frontier = min((k + 1) * H, nd) * M
+                if t0 + frontier / fs - last_t > bound:
+                    self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
+                    self._k = k + 1
+                    out += self._check_stale(frontier)
+                    last_t = self._last_det_t
+                    iv = self._det_iv
+                    if last_t != no_t:
+                        bound = self._stale_bound()
         self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
+        self._k = ks[-1] + 1
         return out
 
     def _release(self, limit: int | None) -> list:

@@ -262,7 +262,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     # The mean-removed axes go into a zero-padded buffer (R, 3, nfft).
     buf = np.empty((R, 3, nfft), dtype=FFT_DTYPE)
     buf[:, :, L:] = 0.0
-    np.subtract(a, g_mean[:, :, None], out=buf[:, :, :L], casting="same_kind")
+    a -= g_mean[:, :, None]  # (a is this function's own copy; in place, then one cast)
+    buf[:, :, :L] = a
     F = sfft.rfft(buf, axis=2)  # (R, 3, nf): spectra of the mean-removed axes
     V = _vertical_spectrum(F, g_hat)  # spectrum of the vertical (mean removed)
     period, rhythm = estimate_period_rows(F, V, L, fs_hz=fs_hz, params=params)
