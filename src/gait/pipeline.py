@@ -186,7 +186,7 @@ class StreamAnalyzer:
             gyro = np.full((n, 3), np.nan)
         self._note_invalid(ok)
         self._acc = np.concatenate([self._acc, acc]) if len(self._acc) else acc.copy()
-        if self._has_gyro:
+        if self._has_gyro and not self._trivial_stage:  # (the do-nothing stage reads no window)
             self._gyro = np.concatenate([self._gyro, gyro]) if len(self._gyro) else gyro.copy()
         self._ok = np.concatenate([self._ok, ok]) if len(self._ok) else ok.copy()
         self._n += n
@@ -668,7 +668,7 @@ def analyze(
     *,
     mount: str | Mount | None = None,
     params: AnalysisParams | dict | None = None,
-    chunk_s: float = 300.0,
+    chunk_s: float = 600.0,
     direction_stage: DirectionStage | None = None,
     progress: "Callable[[float], None] | None" = None,
 ) -> GaitResult:
@@ -682,8 +682,9 @@ def analyze(
     params : AnalysisParams or dict, optional
     chunk_s : float
         Block length fed to the core, s (any value gives the same steps; long blocks are
-        faster: the frames of a block are analysed as one array, 0.20 s per hour of 100 Hz
-        data with 60 s blocks, 0.14 s with 300 s).
+        faster: the frames of a block are analysed as one array; without the direction stage
+        about 9 % less CPU with 600 s blocks than with 300 s, and 600 s to 1800 s are within a
+        few %, docs/benchmarks.md).
     direction_stage : optional
         Override the direction stage (see :mod:`gait.signal.stages`).
     progress : callable, optional
