@@ -89,6 +89,11 @@ class RowDetections:
 def _lowpass_gain(f: np.ndarray, fc: np.ndarray | float) -> np.ndarray:
     """Squared magnitude of a 2nd-order Butterworth low-pass at ``fc`` (as ``filtfilt`` gives)."""
     x = f / fc
+    if isinstance(x, np.ndarray):  # the same figures, in place
+        x *= x
+        x *= x
+        x += 1.0
+        return np.divide(1.0, x, out=x)
     x = x * x
     return 1.0 / (1.0 + x * x)
 
@@ -108,9 +113,8 @@ def _vertical_spectrum(F: np.ndarray, g_hat: np.ndarray) -> np.ndarray:
 def _parabolic(y0: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> np.ndarray:
     den = y0 - 2.0 * y1 + y2
     ok = np.abs(den) > 1e-12
-    d = np.zeros_like(y1)
-    d[ok] = 0.5 * (y0[ok] - y2[ok]) / den[ok]
-    return np.clip(d, -0.5, 0.5)
+    d = np.divide(0.5 * (y0 - y2), den, out=np.zeros_like(y1), where=ok)
+    return np.minimum(np.maximum(d, -0.5, out=d), 0.5, out=d)  # (np.clip's per-call overhead is large)
 
 
 def estimate_period_rows(F: np.ndarray, V: np.ndarray, L: int, *, fs_hz: float,
@@ -207,13 +211,16 @@ def _period_from_acf(r: np.ndarray, lo: int, hi: int, top: int, fs_hz: float,
     strong = pk & (seg >= params.half_lag_ratio * best_r[:, None]) & (seg > 0.15)
     first = np.argmax(strong, axis=1) + lo
     Ti = np.minimum(np.maximum(T, 1), top - 1)  # (np.clip has a large per-call overhead)
-    Tb = Ti + _parabolic(r[rows, Ti - 1], r[rows, Ti], r[rows, Ti + 1])
+    rf = r.ravel()  # (flat gathers: much cheaper than r[rows, i])
+    at = rows * r.shape[1] + Ti
+    Tb = Ti + _parabolic(rf[at - 1], rf[at], rf[at + 1])
     Fi = np.minimum(np.maximum(first, 1), top - 1)
-    Tf = Fi + _parabolic(r[rows, Fi - 1], r[rows, Fi], r[rows, Fi + 1])
+    at = rows * r.shape[1] + Fi
+    Tf = Fi + _parabolic(rf[at - 1], rf[at], rf[at + 1])
     m = np.maximum(np.round(Tb / Tf), 1.0)
     per = np.where(np.abs(Tb / m - Tf) <= 0.15 * Tf, Tb / m, Tf) / fs_hz
     ok &= strong.any(axis=1) & (first <= hi)  # a stride-length lag alone is not a step period
-    return per, r[rows, Fi], ok
+    return per, rf[at], ok
 
 
 def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
@@ -342,11 +349,16 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         resp = np.zeros(g.shape, dtype=F.dtype)
         resp.imag = g
         J = sfft.irfft((F if ur.size == R else F[ur]) * resp[:, None, :], n=nfft, axis=2)  # (U, 3, nfft)
-        Jg = J[inv[:, None], :, gpos[:, hw : hw + width]]  # (K, width, 3): only the search windows
-        Jg *= Jg
-        jn = Jg[:, :, 0] + Jg[:, :, 1]
-        jn += Jg[:, :, 2]
-        jn = np.sqrt(jn).astype(np.float64)
+        # |J|^2 only in the search windows (K, width), by flat gathers of the three axes
+        Jf = J.ravel()
+        at = (inv * (3 * nfft))[:, None] + gpos[:, hw : hw + width]
+        j0, j1, j2 = Jf[at], Jf[at + nfft], Jf[at + 2 * nfft]
+        j0 *= j0
+        j1 *= j1
+        j2 *= j2
+        j0 += j1
+        j0 += j2
+        jn = np.sqrt(j0).astype(np.float64)
     else:
         Ag = acc_m_s2[rr[:, None], gpos]  # (K, width + 2 hw, 3)
         Jg = kern[0] * Ag[:, 0:width]
@@ -374,7 +386,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     wv = max(2, int(round(0.25 * fs_hz)))
     icn = np.clip(np.round(ic_pos).astype(int), 0, L - 1)
     vpos = icn[:, None] - np.arange(wv)[None, :]
-    vmin = np.where(vpos >= 0, v[rr[:, None], np.clip(vpos, 0, L - 1)], np.inf).min(axis=1)
+    vg = v.ravel()[(rr * L)[:, None] + np.maximum(vpos, 0)]  # (v is C-contiguous; vpos <= L - 1)
+    vmin = np.where(vpos >= 0, vg, np.inf).min(axis=1)
     return RowDetections(
         row=moving[rr],
         peak_pos=peak_pos,
