@@ -62,7 +62,7 @@ def gravity_vertical_rows(acc_m_s2: np.ndarray, *, with_axes: bool = False) -> t
 def _gravity_vertical_axes(acc_m_s2: np.ndarray) -> tuple:
     """(R, 3, L) transposed acceleration, (R, 3) mean, g_hat, g_norm and vertical (R, L) of
     each row (the computation of :func:`gravity_vertical_rows`, which it backs)."""
-    a = np.ascontiguousarray(acc_m_s2.transpose(0, 2, 1))  # (R, 3, L)
+    a = np.array(acc_m_s2.transpose(0, 2, 1), order="C")  # (R, 3, L), always a copy (callers modify it)
     g = np.add.reduce(a, axis=2)
     g /= a.shape[2]  # (the same figures as a.mean(axis=2), without its overhead)
     g_norm = np.sqrt((g * g).sum(axis=1))
