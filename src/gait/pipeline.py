@@ -433,11 +433,12 @@ class StreamAnalyzer:
         f1 = (np.asarray(run1) * M).tolist()
         rh = det.rhythm[r].tolist()
         if self._trivial_stage:  # the do-nothing stage ignores the window: no gravity needed
-            # (the tuples built by map/zip in C; keys come in runs: one slice per run)
+            # (the tuples built by map/zip in C; keys come in runs, those of the rows r: one
+            # slice per run)
             none = repeat(None)
             items = list(zip(pos, map(StepFeatures, per, amp, vmin, rh), f0, f1, none, none))
             i0 = 0
-            for i1 in np.flatnonzero(np.diff(np.asarray(keys))).tolist():
+            for i1 in np.flatnonzero(np.diff(r)).tolist():
                 out[keys[i0]] += items[i0 : i1 + 1]
                 i0 = i1 + 1
             if items:
