@@ -324,11 +324,15 @@ class StreamAnalyzer:
             dok = self._ok[a:b]
         else:
             # block means as sums of strided slices, in the order (and with the result) of
-            # reshape(-1, M, 3).mean(axis=1), about 3x faster
-            x = self._acc[a:b].reshape(-1, M, 3)
-            dacc = x[:, 0] + x[:, 1]
-            for j in range(2, M):
-                dacc += x[:, j]
+            # reshape(-1, M, 3).mean(axis=1), about 6x faster: one axis at a time (long
+            # inner loops; over (n, 3) slices numpy loops 3 values at a time)
+            dacc = np.empty(((b - a) // M, 3))
+            for c in range(3):
+                col = self._acc[a:b, c]
+                o = dacc[:, c]
+                np.add(col[0::M], col[1::M], out=o)
+                for j in range(2, M):
+                    o += col[j::M]
             dacc /= M
             okb = self._ok[a:b]
             dok = np.ones(len(dacc), dtype=bool) if okb.all() else okb.reshape(-1, M).all(axis=1)
