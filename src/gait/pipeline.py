@@ -65,6 +65,19 @@ class LiveStatus:
     in_bout: bool
 
 
+def _append_rows(buf: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """``np.concatenate([buf, new])`` of (n, 3) float arrays, always a new C-ordered array; a
+    column-major ``new`` (e.g. from a DataFrame) is copied one column at a time (numpy would
+    copy it 3 values at a time, several times slower)."""
+    if new.flags.c_contiguous:
+        return np.concatenate([buf, new]) if len(buf) else new.copy()
+    out = np.empty((len(buf) + len(new), 3))
+    out[: len(buf)] = buf
+    for c in range(3):
+        out[len(buf) :, c] = new[:, c]
+    return out
+
+
 def _as_params(params: AnalysisParams | dict | None) -> AnalysisParams:
     if params is None:
         return AnalysisParams()
@@ -185,9 +198,9 @@ class StreamAnalyzer:
         if self._has_gyro and gyro is None:
             gyro = np.full((n, 3), np.nan)
         self._note_invalid(ok)
-        self._acc = np.concatenate([self._acc, acc]) if len(self._acc) else acc.copy()
+        self._acc = _append_rows(self._acc, acc)
         if self._has_gyro and not self._trivial_stage:  # (the do-nothing stage reads no window)
-            self._gyro = np.concatenate([self._gyro, gyro]) if len(self._gyro) else gyro.copy()
+            self._gyro = _append_rows(self._gyro, gyro)
         self._ok = np.concatenate([self._ok, ok]) if len(self._ok) else ok.copy()
         self._n += n
         self._decimate()
