@@ -175,7 +175,11 @@ def estimate_period_rows(F: np.ndarray, V: np.ndarray, L: int, *, fs_hz: float,
     a0 = acf[:, :, :1]
     scale = L / (L - np.arange(top + 1, dtype=float))
     with np.errstate(invalid="ignore", divide="ignore"):
-        rr2 = np.where(a0 > 1e-9, acf / np.where(a0 > 1e-9, a0, 1.0) * scale, 0.0)
+        ok0 = a0 > 1e-9
+        rr2 = acf / np.where(ok0, a0, 1.0)
+        rr2 *= scale
+        if not ok0.all():  # (np.where with a scalar is slow on big arrays)
+            rr2[~ok0[:, :, 0]] = 0.0
     # The mean of the two is the main estimate; where it finds no period (e.g. a slow walk
     # whose horizontal plane is dominated by sway at stride frequency), their maximum is used.
     p_mean, r_mean, ok_mean = _period_from_acf(0.5 * (rr2[:, 0] + rr2[:, 1]), lo, hi, top, fs_hz, params)
@@ -202,7 +206,8 @@ def _period_from_acf(r: np.ndarray, lo: int, hi: int, top: int, fs_hz: float,
     seg = r[:, lo:top]
     pk = np.zeros(seg.shape, dtype=bool)
     pk[:, 1:-1] = (seg[:, 1:-1] >= seg[:, :-2]) & (seg[:, 1:-1] > seg[:, 2:])
-    masked = np.where(pk, seg, -np.inf)
+    masked = seg.copy()
+    np.putmask(masked, ~pk, -np.inf)
     rows = np.arange(R)
     best = np.argmax(masked, axis=1)
     best_r = masked[rows, best]
@@ -369,7 +374,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     wpos = start[:, None] + np.arange(width)[None, :]
     inwin = (np.arange(width)[None, :] >= 1) & (np.arange(width)[None, :] <= (before + after + 1)[:, None])
     inwin &= (wpos >= 1) & (wpos <= L - 2)
-    vals = np.where(inwin, jn, -np.inf)
+    vals = jn.copy()
+    np.putmask(vals, ~inwin, -np.inf)
     jb = np.argmax(vals, axis=1)
     jb = np.clip(jb, 1, width - 2)
     kk = np.arange(rr.size)
