@@ -60,6 +60,20 @@ def test_rows_are_independent_bit_for_bit():
         assert together.period_s[r] == alone.period_s[0]
 
 
+def test_input_is_never_modified():
+    """Rows laid out axis-major (their (R, 3, L) transpose contiguous, read-only): the
+    detector works on its own copy."""
+    fs = 25.0
+    t = np.arange(125) / fs
+    axes = np.ascontiguousarray(rows_of(2.0 * np.sin(2 * np.pi * 1.8 * t)).transpose(0, 2, 1))
+    rows = axes.transpose(0, 2, 1)
+    rows.flags.writeable = False
+    before = rows.copy()
+    d = detect_rows(rows, fs_hz=fs, params=P)
+    assert d.row.size > 0
+    np.testing.assert_array_equal(rows, before)
+
+
 def test_flat_and_empty_rows_give_no_steps():
     d = detect_rows(rows_of(np.zeros(125)), fs_hz=25.0, params=P)
     assert d.row.size == 0 and d.ic_pos.size == 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from itertools import repeat
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,19 @@ class LiveStatus:
     #: "walk", "run" or "other" (no bout in progress).
     activity: str
     in_bout: bool
+
+
+def _append_rows(buf: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """``np.concatenate([buf, new])`` of (n, 3) float arrays, always a new C-ordered array; a
+    column-major ``new`` (e.g. from a DataFrame) is copied one column at a time (numpy would
+    copy it 3 values at a time, several times slower)."""
+    if new.flags.c_contiguous:
+        return np.concatenate([buf, new]) if len(buf) else new.copy()
+    out = np.empty((len(buf) + len(new), 3))
+    out[: len(buf)] = buf
+    for c in range(3):
+        out[len(buf) :, c] = new[:, c]
+    return out
 
 
 def _as_params(params: AnalysisParams | dict | None) -> AnalysisParams:
@@ -189,7 +203,9 @@ class StreamAnalyzer:
         if n == 0:
             return []
         acc = np.asarray(block.acc_m_s2, dtype=np.float64).reshape(n, 3)
-        ok = np.asarray(block.valid, dtype=bool).reshape(n) & np.isfinite(acc).all(axis=1)
+        fin = np.isfinite(acc)
+        # (the row-wise test only when something is not finite: all(axis=1) over 3 is slow)
+        ok = np.asarray(block.valid, dtype=bool).reshape(n) & (True if fin.all() else fin.all(axis=1))
         gyro = None if block.gyro_rad_s is None else np.asarray(block.gyro_rad_s, dtype=np.float64).reshape(n, 3)
         if self._has_gyro is None:
             self._has_gyro = gyro is not None
@@ -200,9 +216,9 @@ class StreamAnalyzer:
         if self._has_gyro and gyro is None:
             gyro = np.full((n, 3), np.nan)
         self._note_invalid(ok)
-        self._acc = np.concatenate([self._acc, acc]) if len(self._acc) else acc.copy()
-        if self._has_gyro:
-            self._gyro = np.concatenate([self._gyro, gyro]) if len(self._gyro) else gyro.copy()
+        self._acc = _append_rows(self._acc, acc)
+        if self._has_gyro and not self._trivial_stage:  # (the do-nothing stage reads no window)
+            self._gyro = _append_rows(self._gyro, gyro)
         self._ok = np.concatenate([self._ok, ok]) if len(self._ok) else ok.copy()
         self._n += n
         self._decimate()
@@ -344,13 +360,18 @@ class StreamAnalyzer:
             dok = self._ok[a:b]
         else:
             # block means as sums of strided slices, in the order (and with the result) of
-            # reshape(-1, M, 3).mean(axis=1), about 3x faster
-            x = self._acc[a:b].reshape(-1, M, 3)
-            dacc = x[:, 0] + x[:, 1]
-            for j in range(2, M):
-                dacc += x[:, j]
+            # reshape(-1, M, 3).mean(axis=1), about 6x faster: one axis at a time (long
+            # inner loops; over (n, 3) slices numpy loops 3 values at a time)
+            dacc = np.empty(((b - a) // M, 3))
+            for c in range(3):
+                col = self._acc[a:b, c]
+                o = dacc[:, c]
+                np.add(col[0::M], col[1::M], out=o)
+                for j in range(2, M):
+                    o += col[j::M]
             dacc /= M
-            dok = self._ok[a:b].reshape(-1, M).all(axis=1)
+            okb = self._ok[a:b]
+            dok = np.ones(len(dacc), dtype=bool) if okb.all() else okb.reshape(-1, M).all(axis=1)
         self._dacc = np.concatenate([self._dacc, dacc]) if len(self._dacc) else dacc.copy()
         self._dok = np.concatenate([self._dok, dok]) if len(self._dok) else dok.copy()
         self._nd = nd_new
@@ -390,20 +411,24 @@ class StreamAnalyzer:
             dets.update(self._frames_full(full))
         # The do-nothing stage without gaps or waiting steps stays so for the whole call
         # (closing a sequence only empties what is waiting): the lean per-step loop.
-        fast = self._trivial_stage and not self._invalid and not self._pend
         end_k = k_end if final else None
-        for k in ks:
-            dk = self._settle_tail(k, dets[k], end_k)
-            if fast:
-                if dk:
-                    out += self._emit_fast(dk)
-            else:
-                for det in dk:
+        if self._trivial_stage and not self._invalid and not self._pend:
+            out += self._frames_fast(ks, dets, nd, end_k)
+        else:
+            for k in ks:
+                for det in self._settle_tail(k, dets[k], end_k):
                     out += self._emit_detection(det)
-            self._k = k + 1
-            out += self._check_stale(min((k + 1) * H, nd) * self._M)
+                self._k = k + 1
+                out += self._check_stale(min((k + 1) * H, nd) * self._M)
         self._trim()
         return out
+
+    def _stale_bound(self) -> float:
+        """A delay after the last step below which :meth:`_check_stale` does nothing (neither
+        of its two tests can pass): a cheap test for every frame."""
+        if self._det_iv_sorted:
+            return self._det_max_gap
+        return min(self._det_max_gap, self._gap_factor * min(self._det_iv), self._gap_cap)
 
     def _settle_tail(self, k: int, dk: list, end_k: int | None) -> list:
         """Frame k's reports to emit now. Reports after frame k's own region (its margin, where
@@ -477,8 +502,16 @@ class StreamAnalyzer:
         rh = det.rhythm[r].tolist()
         virt = det.virtual[keep].tolist() if det.virtual is not None else [False] * len(pos)
         if self._trivial_stage:  # the do-nothing stage ignores the window: no gravity needed
-            for key, p, pe, am, vm, rv, vi, a, b in zip(keys, pos, per, amp, vmin, rh, virt, f0, f1):
-                out[key].append((p, StepFeatures(pe, am, vm, rv, vi), a, b, None, None))
+            # (the tuples built by map/zip in C; keys come in runs, those of the rows r: one
+            # slice per run)
+            none = repeat(None)
+            items = list(zip(pos, map(StepFeatures, per, amp, vmin, rh, virt), f0, f1, none, none))
+            i0 = 0
+            for i1 in np.flatnonzero(np.diff(r)).tolist():
+                out[keys[i0]] += items[i0 : i1 + 1]
+                i0 = i1 + 1
+            if items:
+                out[keys[i0]] += items[i0:]
             return
         g_hat = det.g_hat[r]
         g_m = det.g_m_s2[r].tolist()
@@ -547,42 +580,65 @@ class StreamAnalyzer:
         out += self._release(None)
         return out
 
-    def _emit_fast(self, dets: list) -> list:
-        """:meth:`_emit_detection` then :meth:`_collect` for a frame's detections, for the
-        do-nothing stage with no gap and nothing waiting (the same steps, fewer lookups)."""
+    def _frames_fast(self, ks: range, dets: dict[int, list], nd: int, end_k: int | None) -> list:
+        """The frame loop of :meth:`_run` (:meth:`_emit_detection`, :meth:`_collect` and
+        :meth:`_check_stale` per frame) for the do-nothing stage with no gap and nothing
+        waiting: the same steps and events, with the state in locals and the staleness test
+        reduced to one comparison per frame (:meth:`_stale_bound`)."""
         out: list = []
         push = self._bouts.push
         steps = self._steps
         t0, fs, k_same = self._t0, self.fs_hz, self._same_step_k
+        H, M = self._H, self._M
+        no_t = -math.inf
         last_idx, last_pos, last_t = self._last_det_idx, self._last_det_pos, self._last_det_t
         iv = self._det_iv
-        for pos, feat, f0, f1, _g, _m in dets:
-            idx = int(pos + 0.5)
-            if idx <= last_idx or idx < f0 or idx >= f1 or pos - last_pos < k_same * feat.period_s:
-                continue
-            t = t0 + pos / fs
-            step = Step(t, idx)
-            if last_t != -math.inf:
-                iv.append(t - last_t)
-                if len(iv) > 9:
-                    del iv[0]
-                self._det_iv_sorted = False
-            else:
-                self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
-                self._det_iv_sorted = True
-            last_idx, last_pos, last_t = idx, pos, t
-            ev = push(step, feat)
-            if len(ev) == 1 and ev[0] is step:  # the usual case: one step of a bout
-                steps.append(step)
-                if step.bout >= 0:
-                    rt = self._recent_t
-                    rt.append(t)
-                    if len(rt) > 16:
-                        del rt[:-8]
-                out.append(step)
-            elif ev:
-                out += self._collect(ev)
+        bound = self._stale_bound() if last_t != no_t else 0.0
+        for k in ks:
+            dk = self._settle_tail(k, dets[k], end_k)
+            if dk:
+                took = False
+                for pos, feat, f0, f1, _g, _m in dk:
+                    idx = int(pos + 0.5)
+                    if idx <= last_idx or idx < f0 or idx >= f1 or pos - last_pos < k_same * feat.period_s:
+                        continue
+                    t = t0 + pos / fs
+                    step = Step(t, idx)
+                    if last_t != no_t:
+                        iv.append(t - last_t)
+                        if len(iv) > 9:
+                            del iv[0]
+                        self._det_iv_sorted = False
+                    else:
+                        self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
+                        self._det_iv_sorted = True
+                    last_idx, last_pos, last_t = idx, pos, t
+                    took = True
+                    ev = push(step, feat)
+                    if len(ev) == 1 and ev[0] is step:  # the usual case: one step of a bout
+                        steps.append(step)
+                        if step.bout >= 0:
+                            rt = self._recent_t
+                            rt.append(t)
+                            if len(rt) > 16:
+                                del rt[:-8]
+                        out.append(step)
+                    elif ev:
+                        out += self._collect(ev)
+                if took:
+                    bound = self._stale_bound()
+            if last_t != no_t:
+                frontier = min((k + 1) * H, nd) * M
+                if t0 + frontier / fs - last_t > bound:
+                    self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
+                    self._k = k + 1
+                    out += self._check_stale(frontier)
+                    last_t = self._last_det_t
+                    iv = self._det_iv
+                    if last_t != no_t:
+                        bound = self._stale_bound()
         self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
+        self._k = ks[-1] + 1
         return out
 
     def _release(self, limit: int | None) -> list:
@@ -714,7 +770,7 @@ def analyze(
     *,
     mount: str | Mount | None = None,
     params: AnalysisParams | dict | None = None,
-    chunk_s: float = 300.0,
+    chunk_s: float = 600.0,
     direction_stage: DirectionStage | None = None,
     progress: "Callable[[float], None] | None" = None,
 ) -> GaitResult:
@@ -728,8 +784,9 @@ def analyze(
     params : AnalysisParams or dict, optional
     chunk_s : float
         Block length fed to the core, s (any value gives the same steps; long blocks are
-        faster: the frames of a block are analysed as one array, 0.20 s per hour of 100 Hz
-        data with 60 s blocks, 0.14 s with 300 s).
+        faster: the frames of a block are analysed as one array; without the direction stage
+        about 9 % less CPU with 600 s blocks than with 300 s, and 600 s to 1800 s are within a
+        few %, docs/benchmarks.md).
     direction_stage : optional
         Override the direction stage (see :mod:`gait.signal.stages`).
     progress : callable, optional

@@ -27,6 +27,8 @@ from .cadence import bout_cadence_spm
 from .params import AnalysisParams
 
 G0 = 9.80665
+_NAN = math.nan
+_INF = math.inf
 
 
 @dataclass(slots=True)
@@ -116,35 +118,41 @@ class BoutAssembler:
             out.append(s)
 
     def push(self, step: Step, feat: StepFeatures) -> list:
-        out: list = []
-        if self._run:
-            dt = step.t_s - self._run[-1][0].t_s
+        run = self._run
+        if run:
+            dt = step.t_s - run[-1][0].t_s
             iv = self._intervals
             # no sort needed when dt is within the factor of the smallest recent interval
             if dt > self._gap_cap or not (
                 iv and dt <= self._gap_factor * min(iv[-9:])
             ) and dt > self.max_gap_s():
-                out += self.close()
+                out = self.close()  # (a new list, and a new run)
+                run = self._run
             else:
+                out = []
                 iv.append(dt)
                 if len(iv) > 32:
                     del iv[:-9]
-                step.cadence_spm = 60.0 / dt if dt > 0 else math.nan
-        self._run.append((step, feat))
-        if self._bout_id is not None:
+                step.cadence_spm = 60.0 / dt if dt > 0 else _NAN
+        else:
+            out = []
+        run.append((step, feat))
+        bout_id = self._bout_id
+        if bout_id is not None:
             c = step.cadence_spm  # self._label, inlined
-            lab = ("run" if c >= self._run_cad and c != math.inf and feat.vmin_m_s2 <= self._run_vmin
-                   else "walk", step.direction)
+            act = "run" if c >= self._run_cad and c != _INF and feat.vmin_m_s2 <= self._run_vmin else "walk"
+            d = step.direction
             bl = self._bout_label
-            if lab[0] == bl[0] and (lab[1] == bl[1] or lab[1] == "unknown" or bl[1] == "unknown"):
+            if act == bl[0] and (d == bl[1] or d == "unknown" or bl[1] == "unknown"):
                 if self._pending:
                     for s, _ in self._pending:  # a blip: the held steps stay in this bout
-                        s.bout = self._bout_id
+                        s.bout = bout_id
                         out.append(s)
                     self._pending = []
-                step.bout = self._bout_id
+                step.bout = bout_id
                 out.append(step)
             else:
+                lab = (act, d)
                 self._pending.append((step, feat))
                 n = len(self._pending)
                 agree = all(self._same(self._label(s, f), lab) for s, f in self._pending)

@@ -53,17 +53,27 @@ def gravity_vertical_rows(acc_m_s2: np.ndarray, *, with_axes: bool = False) -> t
     contiguous memory (each row's figures depend on that row only). With ``with_axes`` the
     (R, 3, L) transposed acceleration is returned too.
     """
-    a = np.ascontiguousarray(acc_m_s2.transpose(0, 2, 1))  # (R, 3, L)
-    g = a.mean(axis=2)
+    a, _g, g_hat, g_norm, v = _gravity_vertical_axes(acc_m_s2)
+    if with_axes:
+        return g_hat, g_norm, v, a
+    return g_hat, g_norm, v
+
+
+def _gravity_vertical_axes(acc_m_s2: np.ndarray) -> tuple:
+    """(R, 3, L) transposed acceleration, (R, 3) mean, g_hat, g_norm and vertical (R, L) of
+    each row (the computation of :func:`gravity_vertical_rows`, which it backs)."""
+    a = np.array(acc_m_s2.transpose(0, 2, 1), order="C")  # (R, 3, L), always a copy (callers modify it)
+    g = np.add.reduce(a, axis=2)
+    g /= a.shape[2]  # (the same figures as a.mean(axis=2), without its overhead)
     g_norm = np.sqrt((g * g).sum(axis=1))
     safe = np.where(g_norm > 1e-9, g_norm, 1.0)
     g_hat = g / safe[:, None]
     g_hat[g_norm <= 1e-9] = (0.0, 0.0, 1.0)
-    v = a[:, 0, :] * g_hat[:, 0:1] + a[:, 1, :] * g_hat[:, 1:2] + a[:, 2, :] * g_hat[:, 2:3]
+    v = a[:, 0, :] * g_hat[:, 0:1]
+    v += a[:, 1, :] * g_hat[:, 1:2]
+    v += a[:, 2, :] * g_hat[:, 2:3]
     v -= g_norm[:, None]
-    if with_axes:
-        return g_hat, g_norm, v, a
-    return g_hat, g_norm, v
+    return a, g, g_hat, g_norm, v
 
 
 def vertical_rows(acc_m_s2: np.ndarray, g_hat: np.ndarray, g_m_s2: np.ndarray) -> np.ndarray:

@@ -44,11 +44,31 @@ import numpy as np
 from scipy import fft as sfft
 
 from .params import AnalysisParams
-from .preprocess import gravity_vertical_rows
+from .preprocess import _gravity_vertical_axes
 
 G0 = 9.80665
 #: Precision of the spectra (see detect_rows).
 FFT_DTYPE = np.float32
+#: Size of the one-off allocation of :func:`_settle_heap`, bytes.
+HEAP_SETTLE_BYTES = 16 << 20
+_heap_settled = False
+
+
+def _settle_heap() -> None:
+    """Free one untouched 16 MB array, once per process, before the first batch of rows.
+
+    A batch of 300 rows allocates and frees some 10 MB of temporaries of ~0.3-0.8 MB each.
+    With glibc's default thresholds the first of them are mmap'ed and the rest come from the
+    top of the heap, which ``free`` trims back to the system as soon as more than twice the
+    mmap threshold is free there: every batch then faults the same pages in again (some
+    13 000 page faults, a quarter of the CPU time of an hour of data). glibc raises both
+    thresholds when a block above them is freed (to its size and twice its size); this
+    allocation, never written to (so it costs no page fault), does that once. Elsewhere
+    (other allocators) it is a no-op; it changes no figure.
+    """
+    global _heap_settled
+    _heap_settled = True
+    np.empty(HEAP_SETTLE_BYTES, dtype=np.uint8)
 
 
 @dataclass
@@ -71,16 +91,32 @@ class RowDetections:
 def _lowpass_gain(f: np.ndarray, fc: np.ndarray | float) -> np.ndarray:
     """Squared magnitude of a 2nd-order Butterworth low-pass at ``fc`` (as ``filtfilt`` gives)."""
     x = f / fc
+    if isinstance(x, np.ndarray):  # the same figures, in place
+        x *= x
+        x *= x
+        x += 1.0
+        return np.divide(1.0, x, out=x)
     x = x * x
     return 1.0 / (1.0 + x * x)
+
+
+def _vertical_spectrum(F: np.ndarray, g_hat: np.ndarray) -> np.ndarray:
+    """``sum_k F[:, k] * g_hat[:, k]`` (R, nf) for complex64 spectra ``F`` (R, 3, nf), as real
+    arithmetic on the interleaved (re, im) pairs: the same figures as the complex products
+    (a real factor scales both parts), without einsum's mixed-type overhead."""
+    x = F.view(FFT_DTYPE)  # (R, 3, 2 nf)
+    g = g_hat.astype(FFT_DTYPE)[:, :, None]
+    V = x[:, 0] * g[:, 0]
+    V += x[:, 1] * g[:, 1]
+    V += x[:, 2] * g[:, 2]
+    return V.view(F.dtype)
 
 
 def _parabolic(y0: np.ndarray, y1: np.ndarray, y2: np.ndarray) -> np.ndarray:
     den = y0 - 2.0 * y1 + y2
     ok = np.abs(den) > 1e-12
-    d = np.zeros_like(y1)
-    d[ok] = 0.5 * (y0[ok] - y2[ok]) / den[ok]
-    return np.clip(d, -0.5, 0.5)
+    d = np.divide(0.5 * (y0 - y2), den, out=np.zeros_like(y1), where=ok)
+    return np.minimum(np.maximum(d, -0.5, out=d), 0.5, out=d)  # (np.clip's per-call overhead is large)
 
 
 def estimate_period_rows(F: np.ndarray, V: np.ndarray, L: int, *, fs_hz: float,
@@ -120,13 +156,32 @@ def estimate_period_rows(F: np.ndarray, V: np.ndarray, L: int, *, fs_hz: float,
     # averaged: the vertical marks steps on most people, the anterior-posterior axis on all.
     f = np.fft.rfftfreq(nfft, d=1.0 / fs_hz)
     hp = (1.0 - _lowpass_gain(f, params.acf_highpass_hz))[None, :].astype(V.real.dtype)
-    Pv = (V.real**2 + V.imag**2) * hp
-    Ph = np.maximum((F.real**2 + F.imag**2).sum(axis=1) * hp - Pv, 0.0)
-    acf = sfft.irfft(np.stack([Pv, Ph], axis=1), n=nfft, axis=2)[:, :, : top + 1].astype(np.float64)  # (R, 2, lags)
+    # Power spectra Pv = |V|^2 hp and Ph = max(sum_k |F_k|^2 hp - Pv, 0), written straight
+    # into one (R, 2, nf) array from the interleaved (re, im) pairs (same figures, fewer passes).
+    nf = V.shape[-1]
+    P = np.empty((R, 2, nf), dtype=hp.dtype)
+    Pv, Ph = P[:, 0], P[:, 1]
+    sq = V.view(hp.dtype)
+    sq = sq * sq
+    np.add(sq[:, 0::2], sq[:, 1::2], out=Pv)
+    Pv *= hp
+    sq = F.view(hp.dtype)
+    sq = sq * sq  # (R, 3, 2 nf)
+    p3 = np.add(sq[:, :, 0::2], sq[:, :, 1::2])  # (R, 3, nf): |F_k|^2
+    np.add(p3[:, 0], p3[:, 1], out=Ph)
+    Ph += p3[:, 2]
+    Ph *= hp
+    Ph -= Pv
+    np.maximum(Ph, 0.0, out=Ph)
+    acf = sfft.irfft(P, n=nfft, axis=2)[:, :, : top + 1].astype(np.float64)  # (R, 2, lags)
     a0 = acf[:, :, :1]
     scale = L / (L - np.arange(top + 1, dtype=float))
     with np.errstate(invalid="ignore", divide="ignore"):
-        rr2 = np.where(a0 > 1e-9, acf / np.where(a0 > 1e-9, a0, 1.0) * scale, 0.0)
+        ok0 = a0 > 1e-9
+        rr2 = acf / np.where(ok0, a0, 1.0)
+        rr2 *= scale
+        if not ok0.all():  # (np.where with a scalar is slow on big arrays)
+            rr2[~ok0[:, :, 0]] = 0.0
     # The mean of the two is the main estimate; where it finds no period (e.g. a slow walk
     # whose horizontal plane is dominated by sway at stride frequency), their maximum is used.
     p_mean, r_mean, ok_mean = _period_from_acf(0.5 * (rr2[:, 0] + rr2[:, 1]), lo, hi, top, fs_hz, params)
@@ -153,7 +208,8 @@ def _period_from_acf(r: np.ndarray, lo: int, hi: int, top: int, fs_hz: float,
     seg = r[:, lo:top]
     pk = np.zeros(seg.shape, dtype=bool)
     pk[:, 1:-1] = (seg[:, 1:-1] >= seg[:, :-2]) & (seg[:, 1:-1] > seg[:, 2:])
-    masked = np.where(pk, seg, -np.inf)
+    masked = seg.copy()
+    np.putmask(masked, ~pk, -np.inf)
     rows = np.arange(R)
     best = np.argmax(masked, axis=1)
     best_r = masked[rows, best]
@@ -162,13 +218,16 @@ def _period_from_acf(r: np.ndarray, lo: int, hi: int, top: int, fs_hz: float,
     strong = pk & (seg >= params.half_lag_ratio * best_r[:, None]) & (seg > 0.15)
     first = np.argmax(strong, axis=1) + lo
     Ti = np.minimum(np.maximum(T, 1), top - 1)  # (np.clip has a large per-call overhead)
-    Tb = Ti + _parabolic(r[rows, Ti - 1], r[rows, Ti], r[rows, Ti + 1])
+    rf = r.ravel()  # (flat gathers: much cheaper than r[rows, i])
+    at = rows * r.shape[1] + Ti
+    Tb = Ti + _parabolic(rf[at - 1], rf[at], rf[at + 1])
     Fi = np.minimum(np.maximum(first, 1), top - 1)
-    Tf = Fi + _parabolic(r[rows, Fi - 1], r[rows, Fi], r[rows, Fi + 1])
+    at = rows * r.shape[1] + Fi
+    Tf = Fi + _parabolic(rf[at - 1], rf[at], rf[at + 1])
     m = np.maximum(np.round(Tb / Tf), 1.0)
     per = np.where(np.abs(Tb / m - Tf) <= 0.15 * Tf, Tb / m, Tf) / fs_hz
     ok &= strong.any(axis=1) & (first <= hi)  # a stride-length lag alone is not a step period
-    return per, r[rows, Fi], ok
+    return per, rf[at], ok
 
 
 def _fill_gaps(rr: np.ndarray, ii: np.ndarray, hgt: np.ndarray, period_n: np.ndarray,
@@ -228,8 +287,10 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         region.
     """
     R_all, L, _ = acc_m_s2.shape
+    if not _heap_settled and R_all > 8:
+        _settle_heap()
     nfft = sfft.next_fast_len(2 * L, real=True)
-    g_hat_all, g_norm_all, v, a = gravity_vertical_rows(acc_m_s2, with_axes=True)  # a: (R, 3, L)
+    a, g_mean, g_hat_all, g_norm_all, v = _gravity_vertical_axes(acc_m_s2)  # a: (R, 3, L)
     period_all = np.full(R_all, 1.0 / params.default_step_hz)
     rhythm_all = np.zeros(R_all)
     # Rows too quiet to hold a step (vertical range below twice the smallest hump) are skipped.
@@ -239,7 +300,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         return RowDetections(np.zeros(0, int), empty, empty, empty, empty, period_all, rhythm_all,
                              g_hat_all, g_norm_all)
     if moving.size < R_all:
-        v, a = v[moving], a[moving]
+        v, a, g_mean = v[moving], a[moving], g_mean[moving]
         if params.jerk_stride_notch <= 0:
             acc_m_s2 = acc_m_s2[moving]
     g_hat = g_hat_all[moving]
@@ -247,10 +308,12 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     # Spectra in single precision (FFT_DTYPE): twice as fast, and the step figures need far
     # less than its ~1e-7 relative precision; everything after the FFTs is double again.
     # The mean-removed axes go into a zero-padded buffer (R, 3, nfft).
-    buf = np.zeros((R, 3, nfft), dtype=FFT_DTYPE)
-    np.subtract(a, a.mean(axis=2, keepdims=True), out=buf[:, :, :L], casting="same_kind")
+    buf = np.empty((R, 3, nfft), dtype=FFT_DTYPE)
+    buf[:, :, L:] = 0.0
+    a -= g_mean[:, :, None]  # (a is this function's own copy; in place, then one cast)
+    buf[:, :, :L] = a
     F = sfft.rfft(buf, axis=2)  # (R, 3, nf): spectra of the mean-removed axes
-    V = np.einsum("rkf,rk->rf", F, g_hat.astype(FFT_DTYPE))  # spectrum of the vertical (mean removed)
+    V = _vertical_spectrum(F, g_hat)  # spectrum of the vertical (mean removed)
     period, rhythm = estimate_period_rows(F, V, L, fs_hz=fs_hz, params=params)
     period_all[moving] = period
     rhythm_all[moving] = rhythm
@@ -334,8 +397,17 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         g *= dog  # (U, nf): the response is 1j * g
         resp = np.zeros(g.shape, dtype=F.dtype)
         resp.imag = g
-        J = sfft.irfft(F[ur] * resp[:, None, :], n=nfft, axis=2)[:, :, :L]  # (U, 3, L)
-        jn = np.sqrt((J * J).sum(axis=1))[inv[:, None], gpos[:, hw : hw + width]].astype(np.float64)
+        J = sfft.irfft((F if ur.size == R else F[ur]) * resp[:, None, :], n=nfft, axis=2)  # (U, 3, nfft)
+        # |J|^2 only in the search windows (K, width), by flat gathers of the three axes
+        Jf = J.ravel()
+        at = (inv * (3 * nfft))[:, None] + gpos[:, hw : hw + width]
+        j0, j1, j2 = Jf[at], Jf[at + nfft], Jf[at + 2 * nfft]
+        j0 *= j0
+        j1 *= j1
+        j2 *= j2
+        j0 += j1
+        j0 += j2
+        jn = np.sqrt(j0).astype(np.float64)
     else:
         Ag = acc_m_s2[rr[:, None], gpos]  # (K, width + 2 hw, 3)
         Jg = kern[0] * Ag[:, 0:width]
@@ -346,7 +418,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     wpos = start[:, None] + np.arange(width)[None, :]
     inwin = (np.arange(width)[None, :] >= 1) & (np.arange(width)[None, :] <= (before + after + 1)[:, None])
     inwin &= (wpos >= 1) & (wpos <= L - 2)
-    vals = np.where(inwin, jn, -np.inf)
+    vals = jn.copy()
+    np.putmask(vals, ~inwin, -np.inf)
     jb = np.argmax(vals, axis=1)
     jb = np.clip(jb, 1, width - 2)
     kk = np.arange(rr.size)
@@ -381,7 +454,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     wv = max(2, int(round(0.25 * fs_hz)))
     icn = np.clip(np.round(ic_pos).astype(int), 0, L - 1)
     vpos = icn[:, None] - np.arange(wv)[None, :]
-    vmin = np.where(vpos >= 0, v[rr[:, None], np.clip(vpos, 0, L - 1)], np.inf).min(axis=1)
+    vg = v.ravel()[(rr * L)[:, None] + np.maximum(vpos, 0)]  # (v is C-contiguous; vpos <= L - 1)
+    vmin = np.where(vpos >= 0, vg, np.inf).min(axis=1)
     return RowDetections(
         row=moving[rr],
         peak_pos=peak_pos,
