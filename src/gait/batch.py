@@ -114,7 +114,7 @@ class BatchOptions:
     acc_unit: str | None = None
     gyro_unit: str | None = None
     fs_hz: float | None = None
-    chunk_s: float = 300.0
+    chunk_s: float = 600.0
     force: bool = False
     write_steps: bool = True
 
