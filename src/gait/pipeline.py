@@ -490,8 +490,9 @@ class StreamAnalyzer:
             ev = self._collect(self._bouts.push(step, feat))
             return out + ev if out else ev
         self._feat[idx] = feat
+        # handed to the stage by the next _release (end of this push, or a closed sequence):
+        # the window needs samples after the step, so the step waits in any case
         self._pend.append((step, max(idx - self._W, f0), g_hat, g_m, feat.period_s))
-        out += self._release(None)
         return out
 
     def _emit_fast(self, dets: list) -> list:
@@ -535,29 +536,48 @@ class StreamAnalyzer:
     def _release(self, limit: int | None) -> list:
         """Hand the waiting steps to the direction stage, in order, once the signal their
         window needs has arrived: ``window_after_s`` after the step, cut at the next invalid
-        sample and at ``limit`` (the end of the stream, or a point every chunking reaches)."""
+        sample and at ``limit`` (the end of the stream, or a point every chunking reaches).
+
+        A stage with ``push_steps`` gets all the ready steps in one call, their windows as
+        index ranges of the sample buffer; otherwise one :class:`StepWindow` per step."""
         out: list = []
+        pend = self._pend
+        if not pend:
+            return out
         if self._trivial_stage and not self._invalid:
             # the do-nothing stage needs no window: hand everything over at once
-            pend, self._pend = self._pend, []
+            self._pend = []
             for p in pend:
                 out += self._to_bouts(p[0])
             return out
-        fs = self.fs_hz
-        while self._pend:
-            step, w0, g_hat, g_m, period = self._pend[0]
-            idx = step.index
-            need = idx + self._after + 1
-            for a, _b in self._invalid:
+        n, after, inv = self._n, self._after, self._invalid
+        ends: list[int] = []
+        for p in pend:
+            idx = p[0].index
+            need = idx + after + 1
+            for a, _b in inv:
                 if a > idx:
-                    need = min(need, a)
+                    if a < need:
+                        need = a
                     break
-            if limit is not None:
-                need = min(need, limit)
-            if need > self._n:
+            if limit is not None and limit < need:
+                need = limit
+            if need > n:
                 break
-            w1 = need  # the same for every chunking (equal to w1 when the stage needs W)
-            del self._pend[0]
+            ends.append(need)  # the same for every chunking (w1 of the window)
+        if not ends:
+            return out
+        ready = pend[:len(ends)]
+        del pend[:len(ends)]
+        push_steps = getattr(self.stage, "push_steps", None)
+        if push_steps is not None:
+            steps, starts, g_hats, _g_m, periods = zip(*ready)
+            done = push_steps(list(steps), starts, ends, g_hats, periods, acc_m_s2=self._acc,
+                              gyro_rad_s=self._gyro, offset=self._fb0, t0_s=self._t0)
+            return self._to_bouts_many(done) if done else out
+        fs = self.fs_hz
+        for (step, w0, g_hat, g_m, period), w1 in zip(ready, ends):
+            idx = step.index
             a, b = w0 - self._fb0, w1 - self._fb0
             window = StepWindow(
                 fs, self._t0 + w0 / fs, idx - w0, None, None, g_hat, None, None,
@@ -566,6 +586,36 @@ class StreamAnalyzer:
             )
             for s in self.stage.push(step, window):
                 out += self._to_bouts(s)
+        return out
+
+    def _to_bouts_many(self, steps: list[Step]) -> list:
+        """:meth:`_to_bouts` for the steps a stage returned (the same events, fewer lookups)."""
+        out: list = []
+        feat_pop = self._feat.pop
+        push = self._bouts.push
+        own = self._steps
+        lag, t0, fs = self._lag_back, self._t0, self.fs_hz
+        nan_feat = None
+        for s in steps:
+            feat = feat_pop(s.index, None)
+            if feat is None:
+                if nan_feat is None:
+                    nan_feat = StepFeatures(float("nan"), float("nan"), float("nan"))
+                feat = nan_feat
+            if lag and s.direction == "backward":
+                s.t_s -= lag
+                s.index = int(round((s.t_s - t0) * fs))
+            ev = push(s, feat)
+            if len(ev) == 1 and ev[0] is s:  # the usual case: one step of a bout
+                own.append(s)
+                if s.bout >= 0:
+                    rt = self._recent_t
+                    rt.append(s.t_s)
+                    if len(rt) > 16:
+                        del rt[:-8]
+                out.append(s)
+            elif ev:
+                out += self._collect(ev)
         return out
 
     def _to_bouts(self, s: Step) -> list:
@@ -593,10 +643,8 @@ class StreamAnalyzer:
         drain = getattr(self.stage, "drain", None)
         if drain is None:
             return []
-        out: list = []
-        for s in drain():
-            out += self._to_bouts(s)
-        return out
+        done = drain()
+        return self._to_bouts_many(done) if done else []
 
     def _close_sequence(self, limit: int | None = None) -> list:
         self._det_iv = []

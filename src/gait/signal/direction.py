@@ -176,9 +176,10 @@ class DirectionEstimator:
         self.p = params or DirectionParams()
         self.mode = "known-mount" if mount is not None else "orientation-free"
         # queued steps, not evaluated yet (all but the last are ready: their next step is known)
-        self._q_steps: list[Step] = []
-        self._q_wins: list[StepWindow | None] = []
-        self._q_tprev: list[float] = []
+        # one tuple per step: (step, t_prev_s, source, first row, n rows, window t0_s, fs_hz,
+        # step period_s, g_hat, raw); source = (acc, gyro or None): the window is rows
+        # [first, first + n) of those arrays (a window's own arrays, or the analyzer's buffer)
+        self._queue: list[tuple] = []
         # evaluated steps not released yet, with their evidence and filtered P(forward)
         self._e_steps: list[Step] = []
         self._e_llr: list[float] = []
@@ -207,7 +208,7 @@ class DirectionEstimator:
     @property
     def n_held(self) -> int:
         """Steps pushed but not released yet."""
-        return len(self._q_steps) + len(self._e_steps)
+        return len(self._queue) + len(self._e_steps)
 
     # ------------------------------------------------------------------ protocol
     def push(self, step: Step, window: StepWindow) -> list[Step]:
@@ -224,21 +225,58 @@ class DirectionEstimator:
             out = self.flush()
             last = math.nan
         self._n_steps += 1
-        self._q_steps.append(step)
-        self._q_wins.append(window)
-        self._q_tprev.append(last)
         self._last_t = step.t_s
+        if window is None:
+            self._queue.append((step, last, None, 0, 0, math.nan, math.nan, math.nan, None, True))
+            return out
+        raw = getattr(window, "acc_m_s2", None)
+        is_raw = raw is not None
+        if not is_raw:  # built from arrays (research): rebuild the specific force
+            raw = window.horizontal_m_s2 + np.multiply.outer(window.vertical_m_s2, window.g_hat)
+        self._queue.append((step, last, (raw, window.gyro_rad_s), 0, len(raw), window.t0_s,
+                        window.fs_hz, float(window.step_period_s), window.g_hat, is_raw))
+        return out
+
+    def push_steps(self, steps: list[Step], starts: list[int], ends: list[int],
+                   g_hats: list[np.ndarray], periods_s: list[float], *, acc_m_s2: np.ndarray,
+                   gyro_rad_s: np.ndarray | None, offset: int, t0_s: float) -> list[Step]:
+        """Queue several detected steps (time order) whose windows are slices of one buffer.
+
+        The same as :meth:`push` with, for step ``j``, a window of the samples
+        ``[starts[j], ends[j])`` (absolute sample indices; sample ``i`` is row ``i - offset`` of
+        ``acc_m_s2`` (raw specific force, m/s^2) and ``gyro_rad_s``, and is at time
+        ``t0_s + i / fs_hz``), gravity direction ``g_hats[j]`` and detector step period
+        ``periods_s[j]``. The arrays are kept (not copied) until the steps are evaluated, so the
+        caller must not modify them. Returns the steps finalised by chain breaks.
+        """
+        out: list[Step] = []
+        src = (acc_m_s2, gyro_rad_s)
+        fs = self.fs_hz
+        gap = self.p.reset_gap_s
+        last = self._last_t
+        if last is None:
+            last = math.nan
+        q = self._queue
+        for st, w0, w1, gh, per in zip(steps, starts, ends, g_hats, periods_s):
+            t = st.t_s
+            if t - last > gap:
+                out += self.flush()
+                last = math.nan
+            q.append((st, last, src, w0 - offset, w1 - w0, t0_s + w0 / fs, fs, per, gh, True))
+            last = t
+        self._last_t = last
+        self._n_steps += len(steps)
         return out
 
     def drain(self) -> list[Step]:
         """Evaluate queued steps (in vectorised batches) and return those now final."""
-        if len(self._q_steps) > 1:
+        if len(self._queue) > 1:
             self._evaluate_queue(chain_ended=False)
         return self._release(chain_ended=False) if len(self._e_steps) > 1 else []
 
     def flush(self) -> list[Step]:
         """End of a chain (gap, pause or end of stream): finalise every held step."""
-        if self._q_steps:
+        if self._queue:
             self._evaluate_queue(chain_ended=True)
         out = self._release(chain_ended=True) if self._e_steps else []
         self._last_t = None
@@ -294,57 +332,27 @@ class DirectionEstimator:
 
     def _evaluate_queue(self, *, chain_ended: bool) -> None:
         """Evaluate the ready queued steps (all but the last, or all when the chain ended)."""
-        steps, wins, tprev = self._q_steps, self._q_wins, self._q_tprev
-        n = len(steps) if chain_ended else len(steps) - 1
-        tn = [s.t_s for s in steps[1:n + 1]]
-        if len(tn) < n:
-            tn.append(math.nan)
+        queue = self._queue
+        n = len(queue) if chain_ended else len(queue) - 1
         with np.errstate(invalid="ignore", divide="ignore"):
             for k in range(0, n, _BATCH):
                 e = min(n, k + _BATCH)
-                self._evaluate_batch(steps[k:e], wins[k:e], tprev[k:e], tn[k:e])
-        del steps[:n], wins[:n], tprev[:n]
+                # the next step of each (NaN for the last one of an ended chain)
+                tn = [r[0].t_s for r in queue[k + 1:e + 1]]
+                if len(tn) < e - k:
+                    tn.append(math.nan)
+                self._evaluate_batch(queue[k:e], tn)
+        del queue[:n]
 
-    def _window_meta(self, wins: list) -> tuple:
-        """Per window: (m, 4) array of t0_s, fs_hz, step_period_s, length; raw acc everywhere?;
-        and the lists of specific-force arrays, gyro arrays (or None) and up vectors."""
-        try:  # the analyzer's windows: raw specific force, one array per window
-            rows = [(w.t0_s, w.fs_hz, w.step_period_s, w.acc_m_s2, w.gyro_rad_s, w.g_hat)
-                    for w in wins]
-            t0, fs, per, accs, gys, ghs = zip(*rows)
-            lens = list(map(len, accs))
-            meta = np.array([t0, fs, per, lens], dtype=float).T
-            return meta, True, list(accs), list(gys), list(ghs)
-        except (AttributeError, TypeError):
-            nan = math.nan
-            rows, accs, gys, ghs = [], [], [], []
-            for w in wins:
-                if w is None:
-                    rows.append((nan, nan, nan, 0))
-                    accs.append(None)
-                    gys.append(None)
-                    ghs.append(None)
-                    continue
-                raw = getattr(w, "acc_m_s2", None)
-                if raw is None:  # built from arrays (research): rebuild the specific force
-                    raw = w.horizontal_m_s2 + np.multiply.outer(w.vertical_m_s2, w.g_hat)
-                rows.append((w.t0_s, w.fs_hz, float(w.step_period_s), len(raw)))
-                accs.append(raw)
-                gys.append(w.gyro_rad_s)
-                ghs.append(w.g_hat)
-            return np.array(rows, dtype=float).reshape(-1, 4), False, accs, gys, ghs
-
-    def _evaluate_batch(self, steps: list[Step], wins: list, tprev: list[float],
-                        tnext: list[float]) -> None:
-        p = self.p
-        m = len(steps)
-        L = self._L
+    def _evaluate_batch(self, rows: list[tuple], tnext: list[float]) -> None:
+        m = len(rows)
         q = self._q
+        steps, tprev, srcs, a0, nwl, t0l, fsl, perl, ghs, raws = zip(*rows)
         t = np.array([s.t_s for s in steps])
         tp = np.array(tprev, dtype=float)
         tn = np.array(tnext, dtype=float)
-        meta, raw_all, accs, gys, ghs = self._window_meta(wins)
-        t0w, fsw, per, nw = meta[:, 0], meta[:, 1], meta[:, 2], meta[:, 3]
+        meta = np.array([t0l, fsl, perl, nwl], dtype=float)
+        t0w, fsw, per, nw = meta[0], meta[1], meta[2], meta[3]
         if m <= _SMALL_STRIDES:  # a few steps: the same arithmetic over plain floats
             w0, T, i0a, i1a, half, cand = self._strides_small(t, tp, tn, per, t0w, fsw, nw)
         else:
@@ -354,11 +362,11 @@ class DirectionEstimator:
         sel = np.nonzero(cand & (nb_all >= 8))[0]
         f = None
         if sel.size:
-            f = self._features(m, sel, wins, raw_all, accs, gys, ghs, i0a[sel].astype(np.intp),
+            f = self._features(m, sel, srcs, a0, nwl, ghs, raws, i0a[sel].astype(np.intp),
                                nb_all[sel], t0w[sel], fsw[sel], w0[sel], T[sel])
             f["half"] = half
             f["step_s"] = T / 2.0
-        self._sequential(steps, f, T / 2.0)
+        self._sequential(list(steps), f, T / 2.0)
 
     def _strides(self, t, tp, tn, per, t0w, fsw, nw) -> tuple:
         """Stride window of every step (start w0_s, length T_s, sample range [i0, i1) in its
@@ -436,29 +444,32 @@ class DirectionEstimator:
         return (np.array(w0), np.array(T), np.array(i0), np.array(i1),
                 np.array(half, dtype=bool), np.array(cand, dtype=bool))
 
-    def _features(self, m: int, sel: np.ndarray, wins: list, raw_all: bool, accs_all: list,
-                  gys_all: list, ghs_all: list, i0: np.ndarray,
+    def _features(self, m: int, sel: np.ndarray, srcs_all: tuple, a0_all: tuple,
+                  nw_all: tuple, ghs_all: tuple, raws_all: tuple, i0: np.ndarray,
                   nb: np.ndarray, t0w: np.ndarray, fsw: np.ndarray, w0: np.ndarray,
                   T: np.ndarray) -> dict:
         """Fourier coefficients (stride harmonics 1, 2, 4) of the selected steps' windows.
 
         Every selected window contributes one slice of the same length (the batch's longest
-        stride), so the slices stack into one array without padding copies; the projection
-        kernels (cos / sin at the stride phase, zero outside each stride) make one batched
-        matrix product give every coefficient.
+        stride), block-averaged by q samples; the projection kernels (cos / sin at the stride
+        phase, zero outside each stride) make one batched matrix product give every
+        coefficient. Steps whose windows lie in one buffer (the analyzer's) read their
+        slices in one gather from that buffer's block sums.
         """
         q = self._q
         k = sel.size
         Lb = int(nb.max())
         Ls = Lb * q
         if k == m:
-            accs, gys, ghs = accs_all, gys_all, ghs_all
+            srcs, a0l, nwl, ghs, raws = srcs_all, a0_all, nw_all, ghs_all, raws_all
         else:
             sl = sel.tolist()
-            accs = [accs_all[j] for j in sl]
-            gys = [gys_all[j] for j in sl]
+            srcs = [srcs_all[j] for j in sl]
+            a0l = [a0_all[j] for j in sl]
+            nwl = [nw_all[j] for j in sl]
             ghs = [ghs_all[j] for j in sl]
-        lens = np.array(list(map(len, accs)))
+            raws = [raws_all[j] for j in sl]
+        lens = np.array(nwl, dtype=np.intp)
         # each slice starts at the stride (or earlier by whole blocks, at the window's end)
         shift = np.maximum(0, i0 + Ls - lens)
         shift = -(-shift // q) * q
@@ -466,38 +477,44 @@ class DirectionEstimator:
         fits = s0 >= 0
         s0 = np.where(fits, s0, i0)
         off = np.where(fits, shift // q, 0)  # the stride's first block inside the slice
-        s0l = s0.tolist()
-        has_g = np.array([g is not None for g in gys], dtype=bool)
-        if fits.all():
-            Xa = np.concatenate([a[s:s + Ls] for a, s in zip(accs, s0l)])
-            if has_g.all():
-                Xg = np.concatenate([g[s:s + Ls] for g, s in zip(gys, s0l)])
-            else:
-                Xg = np.zeros((k * Ls, 3))
-                for j in np.nonzero(has_g)[0].tolist():
-                    Xg[j * Ls:(j + 1) * Ls] = gys[j][s0l[j]:s0l[j] + Ls]
-        else:  # a window too short for the slice (rare): zero-padded copies
-            Xa = np.zeros((k * Ls, 3))
-            Xg = np.zeros((k * Ls, 3))
-            for j, (a, g, s) in enumerate(zip(accs, gys, s0l)):
-                x = a[s:s + Ls]
-                Xa[j * Ls:j * Ls + len(x)] = x
-                if g is not None:
-                    x = g[s:s + Ls]
-                    Xg[j * Ls:j * Ls + len(x)] = x
-        ups = np.concatenate(ghs).astype(float, copy=False).reshape(k, 3)
-        # acc and gyro side by side, block means of q samples (an anti-alias low-pass): the
-        # block sums as one small matrix product each
-        X = np.empty((k * Lb, 6))
-        if q > 1:
-            S = self._block_sum
-            np.matmul(Xa.reshape(k * Lb, q * 3), S, out=X[:, :3])
-            np.matmul(Xg.reshape(k * Lb, q * 3), S, out=X[:, 3:])
-            X *= 1.0 / q
+        r0 = np.array(a0l, dtype=np.intp) + s0  # first row of each slice in its source
+        has_g = np.array([sr[1] is not None for sr in srcs], dtype=bool)
+        # acc and gyro side by side, block sums of q samples (summed in sample order)
+        fits_l = fits.tolist()
+        first = srcs[0]
+        if all(fits_l) and all(sr is first for sr in srcs):
+            X = self._gather(first, r0, k, Lb)  # the analyzer's steps: one buffer
         else:
-            X[:, :3] = Xa
-            X[:, 3:] = Xg
-        X = X.reshape(k, Lb, 6)
+            X = np.empty((k, Lb, 6))
+            j0 = 0
+            while j0 < k:
+                src = srcs[j0]
+                j1 = j0 + 1
+                while j1 < k and srcs[j1] is src and fits_l[j1] and fits_l[j0]:
+                    j1 += 1
+                if j1 - j0 == 1:  # one slice (zero-padded past the end of a short window)
+                    A, G = src
+                    j = j0
+                    s = int(r0[j])
+                    x = A[s:s + min(Ls, nwl[j] - int(s0[j]))]
+                    blk = np.zeros((Ls, 6))
+                    blk[:len(x), :3] = x
+                    if G is not None:
+                        blk[:len(x), 3:] = G[s:s + len(x)]
+                    y = blk.reshape(Lb, q, 6)
+                    if q > 1:
+                        z = y[:, 0] + y[:, 1]
+                        for i in range(2, q):
+                            z += y[:, i]
+                        X[j] = z
+                    else:
+                        X[j] = y[:, 0]
+                else:
+                    X[j0:j1] = self._gather(src, r0[j0:j1], j1 - j0, Lb)
+                j0 = j1
+        if q > 1:
+            X *= 1.0 / q
+        ups = np.concatenate(ghs).astype(float, copy=False).reshape(k, 3)
         a_ph = 2.0 * np.pi * (t0w + i0 / fsw - w0) / T
         b_ph = 2.0 * np.pi / (fsw * T)
         if q > 1:
@@ -537,10 +554,8 @@ class DirectionEstimator:
         vert = np.matmul(X[:, :, :3], ups[:, :, None])[:, :, 0]
         vmin = np.where(mask, vert, np.inf).min(axis=1)
         # vertical specific force in g: raw acc includes gravity, dynamic acc does not
-        if not raw_all:
-            raw = np.array([getattr(wins[j], "acc_m_s2", None) is not None for j in sel.tolist()],
-                           dtype=bool)
-            vmin = np.where(raw, vmin, vmin + G0_M_S2)
+        if not all(raws):
+            vmin = np.where(np.array(raws, dtype=bool), vmin, vmin + G0_M_S2)
         nn = nb.astype(float)[:, None, None]
         R = R / nn
         # remove each window's mean: C_k(x - mu) = C_k(x) - mu C_k(1)
@@ -562,6 +577,33 @@ class DirectionEstimator:
         Vk = np.einsum("mhk,mk->mh", C[:, :, :3], U)  # vertical coefficients
         Hk = C[:, :, :3] - Vk[:, :, None] * U[:, None, :]  # horizontal (sensor frame)
         return dict(C=C, Vk=Vk, Hk=Hk, ups=U, vmin_g=vmin_g, valid=va, has_g=hg)
+
+    def _gather(self, src: tuple, r0: np.ndarray, k: int, Lb: int) -> np.ndarray:
+        """(k, Lb, 6) block sums of q samples of acc and gyro (zeros without a gyroscope),
+        slice j starting at row r0[j] of the source arrays (summed in sample order, as the
+        per-slice block sums)."""
+        q = self._q
+        A, G = src
+        lo = int(r0.min())
+        rr = r0 - lo
+        n1 = int(rr.max()) + Lb * q - q + 1  # block sums starting at every sample
+        parts = []
+        for B in (A, G):
+            if B is None:
+                parts.append(np.zeros(n1 * 3))
+            elif q > 1:
+                P = B[lo:lo + n1] + B[lo + 1:lo + n1 + 1]
+                for i in range(2, q):
+                    P += B[lo + i:lo + n1 + i]
+                parts.append(P.reshape(-1))
+            else:
+                parts.append(B[lo:lo + n1].reshape(-1))
+        flat = np.concatenate(parts)
+        # flat index of (slice, block, channel): acc rows first, then gyro rows
+        base = (np.arange(0, 3 * q * Lb, 3 * q)[:, None]
+                + np.array([0, 1, 2, 3 * n1, 3 * n1 + 1, 3 * n1 + 2])[None, :]).reshape(-1)
+        idx = (3 * rr)[:, None] + base[None, :]
+        return np.take(flat, idx).reshape(k, Lb, 6)
 
     def _decay_only(self, m: int) -> None:
         """The AP-axis covariance forgets over ``m`` steps that taught nothing (same
