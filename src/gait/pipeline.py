@@ -574,6 +574,8 @@ class StreamAnalyzer:
             steps, starts, g_hats, _g_m, periods = zip(*ready)
             done = push_steps(list(steps), starts, ends, g_hats, periods, acc_m_s2=self._acc,
                               gyro_rad_s=self._gyro, offset=self._fb0, t0_s=self._t0)
+            if limit is None:  # (once per push) the buffer's head is not needed any more
+                self._trim()
             return self._to_bouts_many(done) if done else out
         fs = self.fs_hz
         for (step, w0, g_hat, g_m, period), w1 in zip(ready, ends):

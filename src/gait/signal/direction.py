@@ -126,6 +126,7 @@ class StepEvidence:
 _BATCH = 256  # steps per vectorised batch (bounds the temporary arrays)
 _SMALL = 16  # batches up to this size run the covariance recursion in a plain loop
 _SMALL_STRIDES = 4  # batches up to this size find the stride windows over plain floats
+_VEC_RELEASE = 8  # release this many steps of a decided chain or more as arrays
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -191,7 +192,9 @@ class DirectionEstimator:
         # features are computed at about feature_rate_hz: windows are block-averaged by q
         self._q = max(1, int(self.fs_hz // self.p.feature_rate_hz))
         self._L = (int(math.ceil(self.p.max_span_s * self.fs_hz)) + 3 + self._q - 1) // self._q * self._q
-        self._block_sum = np.vstack([np.eye(3)] * self._q)  # (3 q, 3): sums of q samples
+        #: work arrays reused from batch to batch (large temporaries allocated afresh each
+        #: time cost page faults); they grow to the largest batch seen
+        self._ws: dict[str, np.ndarray] = {}
         # session state
         self._C = np.zeros((3, 3))
         self._C_n = 0.0
@@ -272,7 +275,26 @@ class DirectionEstimator:
         """Evaluate queued steps (in vectorised batches) and return those now final."""
         if len(self._queue) > 1:
             self._evaluate_queue(chain_ended=False)
+        if self._queue:
+            self._detach()
         return self._release(chain_ended=False) if len(self._e_steps) > 1 else []
+
+    def _detach(self) -> None:
+        """Copy the windows of the steps still queued out of the caller's buffer, so the stage
+        does not keep that buffer alive (the analyzer replaces it at every block; a kept one
+        makes the next block's buffer fresh memory). The same samples, so the same results."""
+        q = self._queue
+        for j, row in enumerate(q):
+            src = row[2]
+            if src is None:
+                continue
+            A, G = src
+            a0, nw = row[3], row[4]
+            if A.base is None and len(A) == nw:
+                continue
+            A = A[a0:a0 + nw].copy()
+            G = None if G is None else G[a0:a0 + nw].copy()
+            q[j] = row[:2] + ((A, G), 0) + row[4:]
 
     def flush(self) -> list[Step]:
         """End of a chain (gap, pause or end of stream): finalise every held step."""
@@ -483,9 +505,9 @@ class DirectionEstimator:
         fits_l = fits.tolist()
         first = srcs[0]
         if all(fits_l) and all(sr is first for sr in srcs):
-            X = self._gather(first, r0, k, Lb)  # the analyzer's steps: one buffer
+            X = self._gather(first, r0, self._work("X", (k, Lb, 6)))  # one buffer (analyzer)
         else:
-            X = np.empty((k, Lb, 6))
+            X = self._work("X", (k, Lb, 6))
             j0 = 0
             while j0 < k:
                 src = srcs[j0]
@@ -510,7 +532,7 @@ class DirectionEstimator:
                     else:
                         X[j] = y[:, 0]
                 else:
-                    X[j0:j1] = self._gather(src, r0[j0:j1], j1 - j0, Lb)
+                    self._gather(src, r0[j0:j1], X[j0:j1])
                 j0 = j1
         if q > 1:
             X *= 1.0 / q
@@ -521,11 +543,11 @@ class DirectionEstimator:
             a_ph = a_ph + b_ph * (q - 1) / 2.0
             b_ph = b_ph * q
         # block index relative to the stride's first block; the kernels vanish outside it
-        rel = np.arange(Lb, dtype=float)[None, :] - off[:, None]
-        mask = (rel >= 0) & (rel < nb[:, None])
+        rel = np.arange(Lb, dtype=float)[None, :] - off.astype(float)[:, None]
+        mask = (rel >= 0) & (rel < nb.astype(float)[:, None])
         mk = mask.astype(float)
         ph = a_ph[:, None] + b_ph[:, None] * rel
-        W = np.empty((k, 7, Lb))
+        W = self._work("W", (k, 7, Lb))
         c1 = np.cos(ph) * mk
         s1 = np.sin(ph) * mk
         c2 = c1 * c1 - s1 * s1
@@ -578,32 +600,43 @@ class DirectionEstimator:
         Hk = C[:, :, :3] - Vk[:, :, None] * U[:, None, :]  # horizontal (sensor frame)
         return dict(C=C, Vk=Vk, Hk=Hk, ups=U, vmin_g=vmin_g, valid=va, has_g=hg)
 
-    def _gather(self, src: tuple, r0: np.ndarray, k: int, Lb: int) -> np.ndarray:
-        """(k, Lb, 6) block sums of q samples of acc and gyro (zeros without a gyroscope),
-        slice j starting at row r0[j] of the source arrays (summed in sample order, as the
-        per-slice block sums)."""
+    def _work(self, name: str, shape: tuple, dtype: Any = float) -> np.ndarray:
+        """A work array of this shape (contents undefined), reusing the memory of earlier
+        batches: fresh large temporaries each batch cost more in page faults than in work."""
+        n = math.prod(shape)
+        buf = self._ws.get(name)
+        if buf is None or buf.size < n:
+            buf = np.empty(n + n // 4, dtype=dtype)
+            self._ws[name] = buf
+        return buf[:n].reshape(shape)
+
+    def _gather(self, src: tuple, r0: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Fill out (k, Lb, 6) with the block sums of q samples of acc and gyro (zeros without
+        a gyroscope), slice j starting at row r0[j] of the source arrays (summed in sample
+        order, as per slice). Returns out."""
         q = self._q
+        k, Lb = out.shape[0], out.shape[1]
         A, G = src
         lo = int(r0.min())
         rr = r0 - lo
         n1 = int(rr.max()) + Lb * q - q + 1  # block sums starting at every sample
-        parts = []
-        for B in (A, G):
+        flat = self._work("flat", (6 * n1,))
+        for B, part in ((A, flat[:3 * n1].reshape(n1, 3)), (G, flat[3 * n1:].reshape(n1, 3))):
             if B is None:
-                parts.append(np.zeros(n1 * 3))
+                part[...] = 0.0
             elif q > 1:
-                P = B[lo:lo + n1] + B[lo + 1:lo + n1 + 1]
+                np.add(B[lo:lo + n1], B[lo + 1:lo + n1 + 1], out=part)
                 for i in range(2, q):
-                    P += B[lo + i:lo + n1 + i]
-                parts.append(P.reshape(-1))
+                    part += B[lo + i:lo + n1 + i]
             else:
-                parts.append(B[lo:lo + n1].reshape(-1))
-        flat = np.concatenate(parts)
+                part[...] = B[lo:lo + n1]
         # flat index of (slice, block, channel): acc rows first, then gyro rows
         base = (np.arange(0, 3 * q * Lb, 3 * q)[:, None]
                 + np.array([0, 1, 2, 3 * n1, 3 * n1 + 1, 3 * n1 + 2])[None, :]).reshape(-1)
-        idx = (3 * rr)[:, None] + base[None, :]
-        return np.take(flat, idx).reshape(k, Lb, 6)
+        idx = self._work("idx", (k, 6 * Lb), np.intp)
+        np.add((3 * rr)[:, None], base[None, :], out=idx)
+        np.take(flat, idx, out=out.reshape(k, 6 * Lb), mode="clip")  # all in range
+        return out
 
     def _decay_only(self, m: int) -> None:
         """The AP-axis covariance forgets over ``m`` steps that taught nothing (same
@@ -832,6 +865,12 @@ class DirectionEstimator:
         exp = math.exp
         k = 0  # index of the next step to release
         while k < n_eval:
+            if self._chain_decided and n_eval - 1 - k >= _VEC_RELEASE:
+                # a decided chain holds no step back: the one-step lag for all but the last
+                # evaluated step at once (the same IEEE operations as the loop below)
+                self._release_decided(steps[k:n_eval - 1], llrs[k + 1:n_eval], pfs[k:n_eval - 1])
+                k = n_eval - 1
+                continue
             if k + 1 < n_eval:
                 # fixed-lag smoothing over one step (inline _posterior(k, 1))
                 llr = llrs[k + 1]
@@ -876,6 +915,31 @@ class DirectionEstimator:
         out = steps[:k]
         del steps[:k], llrs[:k], pfs[:k]
         return out
+
+    def _release_decided(self, steps: list[Step], llr_next: list[float], pfs: list[float]) -> None:
+        """Direction of steps whose next step's evidence is known, once the chain is decided:
+        :meth:`_release`'s one-step fixed-lag posterior, vectorised."""
+        ps = self.p.p_switch
+        a_stay = 1 - ps
+        pmin = self.p.min_confidence
+        Lr = np.exp(np.clip(np.array(llr_next), -30.0, 30.0))
+        pf = np.array(pfs)
+        nf = a_stay * Lr + ps
+        nb = ps * Lr + a_stay
+        z = nf + nb
+        af = pf * (nf / z)
+        ab = (1.0 - pf) * (nb / z)
+        tot = af + ab
+        with np.errstate(invalid="ignore", divide="ignore"):
+            post = np.where(tot > 0, af / tot, 0.5)
+        conf = np.abs(2.0 * post - 1.0)
+        for st, po, c in zip(steps, post.tolist(), conf.tolist()):
+            if c >= pmin:
+                st.direction = "forward" if po > 0.5 else "backward"
+                st.direction_confidence = c
+            else:
+                st.direction = "unknown"
+                st.direction_confidence = 0.0
 
 
 def make_stage(*, fs_hz: float, mount: Mount | None, params: Any = None) -> DirectionEstimator:
