@@ -197,8 +197,7 @@ class StreamAnalyzer:
         if self._finished:
             return []
         out = self._run(final=True)
-        out += self._release(self._n)
-        out += self._drain_stage()
+        # no drain here: the flush finalises every held step, in one batch with the last one
         out += self._close_sequence()
         self._finished = True
         self._acc = np.empty((0, 3))
@@ -384,7 +383,9 @@ class StreamAnalyzer:
             self._dacc = self._dacc[cut:]
             self._dok = self._dok[cut:]
             self._db0 += cut
-        keep_f = max(0, min(self._nd * self._M, self._k * self._H * self._M - self._W - self._M))
+        # a step reported by frame k (up to the own margin E before it) needs W samples before it
+        keep_f = max(0, min(self._nd * self._M,
+                            self._k * self._H * self._M - self._W - (self._E + 1) * self._M))
         if self._pend:
             keep_f = min(keep_f, self._pend[0][1])
         if keep_f > self._fb0:
@@ -586,8 +587,9 @@ class StreamAnalyzer:
                 None if self._gyro is None else self._gyro[a:b], self.mount, period,
                 acc_m_s2=self._acc[a:b], g_m_s2=g_m,
             )
-            for s in self.stage.push(step, window):
-                out += self._to_bouts(s)
+            done = self.stage.push(step, window)
+            if done:
+                out += self._to_bouts_many(done)
         return out
 
     def _to_bouts_many(self, steps: list[Step]) -> list:
@@ -651,8 +653,9 @@ class StreamAnalyzer:
     def _close_sequence(self, limit: int | None = None) -> list:
         self._det_iv = []
         out: list = self._release(self._n if limit is None else limit)
-        for s in self.stage.flush():
-            out += self._to_bouts(s)
+        done = self.stage.flush()
+        if done:
+            out += self._to_bouts_many(done)
         out += self._collect(self._bouts.close())
         return out
 

@@ -20,9 +20,10 @@ goes through ONE direction stage before bouts are formed:
 
 ``stage.drain() -> list[Step]`` (optional)
     A stage that batches its work (vectorised over many steps) returns from ``push`` only what
-    it must, and the analyzer calls ``drain()`` once after every pushed block of samples (and
-    before ``flush()`` at the end) to collect the steps it has finalised since. Results must not
-    depend on when ``drain()`` is called, or the analysis would depend on the chunking.
+    it must, and the analyzer calls ``drain()`` once after every pushed block of samples to
+    collect the steps it has finalised since (not at the end of the stream: ``flush()``
+    finalises everything still held). Results must not depend on when ``drain()`` is called,
+    or the analysis would depend on the chunking.
 
 ``stage.window_after_s`` (float, optional)
     How much signal after the step the stage needs in ``window``, s. The analyzer hands a step
