@@ -45,7 +45,7 @@ ones, ``flush`` ends a chain. Results do not depend on chunking or on when ``dra
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -104,7 +104,8 @@ class DirectionParams:
     run_max_step_s: float = 0.45
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # flat fields of numbers: a plain dict (asdict's deep copy costs ~0.2 ms per call)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass
