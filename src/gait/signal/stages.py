@@ -25,6 +25,14 @@ goes through ONE direction stage before bouts are formed:
     finalises everything still held). Results must not depend on when ``drain()`` is called,
     or the analysis would depend on the chunking.
 
+``stage.push_steps(steps, starts, ends, g_hats, periods_s, *, acc_m_s2, gyro_rad_s, offset, t0_s)``
+    (optional) The same as ``push`` for several steps at once, with each window given as the
+    absolute sample range ``[starts[j], ends[j])`` of one buffer (sample ``i`` is row
+    ``i - offset`` of ``acc_m_s2`` / ``gyro_rad_s`` and is at ``t0_s + i / fs_hz``) instead of a
+    :class:`StepWindow`. The analyzer uses it when present (one call per block of samples, no
+    per-step objects) and never modifies the buffer it passed; a stage that keeps windows past
+    its ``drain()`` should copy them, so that the buffer can be freed.
+
 ``stage.window_after_s`` (float, optional)
     How much signal after the step the stage needs in ``window``, s. The analyzer hands a step
     to the stage only once that much has arrived (or a gap or the end of the stream cuts it),
