@@ -593,33 +593,10 @@ class StreamAnalyzer:
         return out
 
     def _to_bouts_many(self, steps: list[Step]) -> list:
-        """:meth:`_to_bouts` for the steps a stage returned (the same events, fewer lookups)."""
+        """:meth:`_to_bouts` for each step a stage returned, in order."""
         out: list = []
-        feat_pop = self._feat.pop
-        push = self._bouts.push
-        own = self._steps
-        lag, t0, fs = self._lag_back, self._t0, self.fs_hz
-        nan_feat = None
         for s in steps:
-            feat = feat_pop(s.index, None)
-            if feat is None:
-                if nan_feat is None:
-                    nan_feat = StepFeatures(float("nan"), float("nan"), float("nan"))
-                feat = nan_feat
-            if lag and s.direction == "backward":
-                s.t_s -= lag
-                s.index = int(round((s.t_s - t0) * fs))
-            ev = push(s, feat)
-            if len(ev) == 1 and ev[0] is s:  # the usual case: one step of a bout
-                own.append(s)
-                if s.bout >= 0:
-                    rt = self._recent_t
-                    rt.append(s.t_s)
-                    if len(rt) > 16:
-                        del rt[:-8]
-                out.append(s)
-            elif ev:
-                out += self._collect(ev)
+            out += self._to_bouts(s)
         return out
 
     def _to_bouts(self, s: Step) -> list:
