@@ -231,8 +231,7 @@ class StreamAnalyzer:
         if self._finished:
             return []
         out = self._run(final=True)
-        out += self._release(self._n)
-        out += self._drain_stage()
+        # no drain here: the flush finalises every held step, in one batch with the last one
         out += self._close_sequence()
         self._finished = True
         self._back_ctx.clear()
@@ -576,8 +575,9 @@ class StreamAnalyzer:
             ev = self._collect(self._bouts.push(step, feat))
             return out + ev if out else ev
         self._feat[idx] = feat
+        # handed to the stage by the next _release (end of this push, or a closed sequence):
+        # the window needs samples after the step, so the step waits in any case
         self._pend.append((step, max(idx - self._W, f0), g_hat, g_m, feat.period_s))
-        out += self._release(None)
         return out
 
     def _frames_fast(self, ks: range, dets: dict[int, list], nd: int, end_k: int | None) -> list:
@@ -644,29 +644,55 @@ class StreamAnalyzer:
     def _release(self, limit: int | None) -> list:
         """Hand the waiting steps to the direction stage, in order, once the signal their
         window needs has arrived: ``window_after_s`` after the step, cut at the next invalid
-        sample and at ``limit`` (the end of the stream, or a point every chunking reaches)."""
+        sample and at ``limit`` (the end of the stream, or a point every chunking reaches).
+
+        A stage with ``push_steps`` gets all the ready steps in one call, their windows as
+        index ranges of the sample buffer; otherwise one :class:`StepWindow` per step."""
         out: list = []
+        pend = self._pend
+        if not pend:
+            return out
         if self._trivial_stage and not self._invalid:
             # the do-nothing stage needs no window: hand everything over at once
-            pend, self._pend = self._pend, []
+            self._pend = []
             for p in pend:
                 out += self._to_bouts(p[0])
             return out
-        fs = self.fs_hz
-        while self._pend:
-            step, w0, g_hat, g_m, period = self._pend[0]
-            idx = step.index
-            need = idx + self._after + 1
-            for a, _b in self._invalid:
+        n, after, inv = self._n, self._after, self._invalid
+        ends: list[int] = []
+        for p in pend:
+            idx = p[0].index
+            need = idx + after + 1
+            for a, _b in inv:
                 if a > idx:
-                    need = min(need, a)
+                    if a < need:
+                        need = a
                     break
-            if limit is not None:
-                need = min(need, limit)
-            if need > self._n:
+            if limit is not None and limit < need:
+                need = limit
+            if need > n:
                 break
-            w1 = need  # the same for every chunking (equal to w1 when the stage needs W)
-            del self._pend[0]
+            ends.append(need)  # the same for every chunking (w1 of the window)
+        if not ends:
+            return out
+        ready = pend[:len(ends)]
+        del pend[:len(ends)]
+        push_steps = getattr(self.stage, "push_steps", None)
+        if push_steps is not None:
+            steps, starts, g_hats, _g_m, periods = zip(*ready)
+            if self._refine_back:  # (views: the buffer may be trimmed before the stage releases them)
+                acc, fb0, t0, fs = self._acc, self._fb0, self._t0, self.fs_hz
+                ctx = self._back_ctx
+                for st, w0, w1, gh, per in zip(steps, starts, ends, g_hats, periods):
+                    ctx[st.index] = (acc[w0 - fb0 : w1 - fb0], t0 + w0 / fs, gh, per)
+            done = push_steps(list(steps), starts, ends, g_hats, periods, acc_m_s2=self._acc,
+                              gyro_rad_s=self._gyro, offset=self._fb0, t0_s=self._t0)
+            if limit is None:  # (once per push) the buffer's head is not needed any more
+                self._trim()
+            return self._to_bouts_many(done) if done else out
+        fs = self.fs_hz
+        for (step, w0, g_hat, g_m, period), w1 in zip(ready, ends):
+            idx = step.index
             a, b = w0 - self._fb0, w1 - self._fb0
             window = StepWindow(
                 fs, self._t0 + w0 / fs, idx - w0, None, None, g_hat, None, None,
@@ -675,8 +701,16 @@ class StreamAnalyzer:
             )
             if self._refine_back:
                 self._back_ctx[idx] = (self._acc[a:b], self._t0 + w0 / fs, g_hat, period)
-            for s in self.stage.push(step, window):
-                out += self._to_bouts(s)
+            done = self.stage.push(step, window)
+            if done:
+                out += self._to_bouts_many(done)
+        return out
+
+    def _to_bouts_many(self, steps: list[Step]) -> list:
+        """:meth:`_to_bouts` for each step a stage returned, in order."""
+        out: list = []
+        for s in steps:
+            out += self._to_bouts(s)
         return out
 
     def _to_bouts(self, s: Step) -> list:
@@ -733,16 +767,15 @@ class StreamAnalyzer:
         drain = getattr(self.stage, "drain", None)
         if drain is None:
             return []
-        out: list = []
-        for s in drain():
-            out += self._to_bouts(s)
-        return out
+        done = drain()
+        return self._to_bouts_many(done) if done else []
 
     def _close_sequence(self, limit: int | None = None) -> list:
         self._det_iv = []
         out: list = self._release(self._n if limit is None else limit)
-        for s in self.stage.flush():
-            out += self._to_bouts(s)
+        done = self.stage.flush()
+        if done:
+            out += self._to_bouts_many(done)
         out += self._collect(self._bouts.close())
         return out
 

@@ -45,7 +45,7 @@ ones, ``flush`` ends a chain. Results do not depend on chunking or on when ``dra
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -104,7 +104,8 @@ class DirectionParams:
     run_max_step_s: float = 0.45
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # flat fields of numbers: a plain dict (asdict's deep copy costs ~0.2 ms per call)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass
@@ -126,6 +127,7 @@ class StepEvidence:
 _BATCH = 256  # steps per vectorised batch (bounds the temporary arrays)
 _SMALL = 16  # batches up to this size run the covariance recursion in a plain loop
 _SMALL_STRIDES = 4  # batches up to this size find the stride windows over plain floats
+_VEC_RELEASE = 8  # release this many steps of a decided chain or more as arrays
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -176,9 +178,10 @@ class DirectionEstimator:
         self.p = params or DirectionParams()
         self.mode = "known-mount" if mount is not None else "orientation-free"
         # queued steps, not evaluated yet (all but the last are ready: their next step is known)
-        self._q_steps: list[Step] = []
-        self._q_wins: list[StepWindow | None] = []
-        self._q_tprev: list[float] = []
+        # one tuple per step: (step, t_prev_s, source, first row, n rows, window t0_s, fs_hz,
+        # step period_s, g_hat, raw); source = (acc, gyro or None): the window is rows
+        # [first, first + n) of those arrays (a window's own arrays, or the analyzer's buffer)
+        self._queue: list[tuple] = []
         # evaluated steps not released yet, with their evidence and filtered P(forward)
         self._e_steps: list[Step] = []
         self._e_llr: list[float] = []
@@ -190,7 +193,9 @@ class DirectionEstimator:
         # features are computed at about feature_rate_hz: windows are block-averaged by q
         self._q = max(1, int(self.fs_hz // self.p.feature_rate_hz))
         self._L = (int(math.ceil(self.p.max_span_s * self.fs_hz)) + 3 + self._q - 1) // self._q * self._q
-        self._block_sum = np.vstack([np.eye(3)] * self._q)  # (3 q, 3): sums of q samples
+        #: work arrays reused from batch to batch (large temporaries allocated afresh each
+        #: time cost page faults); they grow to the largest batch seen
+        self._ws: dict[str, np.ndarray] = {}
         # session state
         self._C = np.zeros((3, 3))
         self._C_n = 0.0
@@ -210,7 +215,7 @@ class DirectionEstimator:
     @property
     def n_held(self) -> int:
         """Steps pushed but not released yet."""
-        return len(self._q_steps) + len(self._e_steps)
+        return len(self._queue) + len(self._e_steps)
 
     # ------------------------------------------------------------------ protocol
     def push(self, step: Step, window: StepWindow) -> list[Step]:
@@ -227,21 +232,77 @@ class DirectionEstimator:
             out = self.flush()
             last = math.nan
         self._n_steps += 1
-        self._q_steps.append(step)
-        self._q_wins.append(window)
-        self._q_tprev.append(last)
         self._last_t = step.t_s
+        if window is None:
+            self._queue.append((step, last, None, 0, 0, math.nan, math.nan, math.nan, None, True))
+            return out
+        raw = getattr(window, "acc_m_s2", None)
+        is_raw = raw is not None
+        if not is_raw:  # built from arrays (research): rebuild the specific force
+            raw = window.horizontal_m_s2 + np.multiply.outer(window.vertical_m_s2, window.g_hat)
+        self._queue.append((step, last, (raw, window.gyro_rad_s), 0, len(raw), window.t0_s,
+                        window.fs_hz, float(window.step_period_s), window.g_hat, is_raw))
+        return out
+
+    def push_steps(self, steps: list[Step], starts: list[int], ends: list[int],
+                   g_hats: list[np.ndarray], periods_s: list[float], *, acc_m_s2: np.ndarray,
+                   gyro_rad_s: np.ndarray | None, offset: int, t0_s: float) -> list[Step]:
+        """Queue several detected steps (time order) whose windows are slices of one buffer.
+
+        The same as :meth:`push` with, for step ``j``, a window of the samples
+        ``[starts[j], ends[j])`` (absolute sample indices; sample ``i`` is row ``i - offset`` of
+        ``acc_m_s2`` (raw specific force, m/s^2) and ``gyro_rad_s``, and is at time
+        ``t0_s + i / fs_hz``), gravity direction ``g_hats[j]`` and detector step period
+        ``periods_s[j]``. The arrays are kept (not copied) until the steps are evaluated, so the
+        caller must not modify them. Returns the steps finalised by chain breaks.
+        """
+        out: list[Step] = []
+        src = (acc_m_s2, gyro_rad_s)
+        fs = self.fs_hz
+        gap = self.p.reset_gap_s
+        last = self._last_t
+        if last is None:
+            last = math.nan
+        q = self._queue
+        for st, w0, w1, gh, per in zip(steps, starts, ends, g_hats, periods_s):
+            t = st.t_s
+            if t - last > gap:
+                out += self.flush()
+                last = math.nan
+            q.append((st, last, src, w0 - offset, w1 - w0, t0_s + w0 / fs, fs, per, gh, True))
+            last = t
+        self._last_t = last
+        self._n_steps += len(steps)
         return out
 
     def drain(self) -> list[Step]:
         """Evaluate queued steps (in vectorised batches) and return those now final."""
-        if len(self._q_steps) > 1:
+        if len(self._queue) > 1:
             self._evaluate_queue(chain_ended=False)
+        if self._queue:
+            self._detach()
         return self._release(chain_ended=False) if len(self._e_steps) > 1 else []
+
+    def _detach(self) -> None:
+        """Copy the windows of the steps still queued out of the caller's buffer, so the stage
+        does not keep that buffer alive (the analyzer replaces it at every block; a kept one
+        makes the next block's buffer fresh memory). The same samples, so the same results."""
+        q = self._queue
+        for j, row in enumerate(q):
+            src = row[2]
+            if src is None:
+                continue
+            A, G = src
+            a0, nw = row[3], row[4]
+            if A.base is None and len(A) == nw:
+                continue
+            A = A[a0:a0 + nw].copy()
+            G = None if G is None else G[a0:a0 + nw].copy()
+            q[j] = row[:2] + ((A, G), 0) + row[4:]
 
     def flush(self) -> list[Step]:
         """End of a chain (gap, pause or end of stream): finalise every held step."""
-        if self._q_steps:
+        if self._queue:
             self._evaluate_queue(chain_ended=True)
         out = self._release(chain_ended=True) if self._e_steps else []
         self._last_t = None
@@ -304,57 +365,27 @@ class DirectionEstimator:
 
     def _evaluate_queue(self, *, chain_ended: bool) -> None:
         """Evaluate the ready queued steps (all but the last, or all when the chain ended)."""
-        steps, wins, tprev = self._q_steps, self._q_wins, self._q_tprev
-        n = len(steps) if chain_ended else len(steps) - 1
-        tn = [s.t_s for s in steps[1:n + 1]]
-        if len(tn) < n:
-            tn.append(math.nan)
+        queue = self._queue
+        n = len(queue) if chain_ended else len(queue) - 1
         with np.errstate(invalid="ignore", divide="ignore"):
             for k in range(0, n, _BATCH):
                 e = min(n, k + _BATCH)
-                self._evaluate_batch(steps[k:e], wins[k:e], tprev[k:e], tn[k:e])
-        del steps[:n], wins[:n], tprev[:n]
+                # the next step of each (NaN for the last one of an ended chain)
+                tn = [r[0].t_s for r in queue[k + 1:e + 1]]
+                if len(tn) < e - k:
+                    tn.append(math.nan)
+                self._evaluate_batch(queue[k:e], tn)
+        del queue[:n]
 
-    def _window_meta(self, wins: list) -> tuple:
-        """Per window: (m, 4) array of t0_s, fs_hz, step_period_s, length; raw acc everywhere?;
-        and the lists of specific-force arrays, gyro arrays (or None) and up vectors."""
-        try:  # the analyzer's windows: raw specific force, one array per window
-            rows = [(w.t0_s, w.fs_hz, w.step_period_s, w.acc_m_s2, w.gyro_rad_s, w.g_hat)
-                    for w in wins]
-            t0, fs, per, accs, gys, ghs = zip(*rows)
-            lens = list(map(len, accs))
-            meta = np.array([t0, fs, per, lens], dtype=float).T
-            return meta, True, list(accs), list(gys), list(ghs)
-        except (AttributeError, TypeError):
-            nan = math.nan
-            rows, accs, gys, ghs = [], [], [], []
-            for w in wins:
-                if w is None:
-                    rows.append((nan, nan, nan, 0))
-                    accs.append(None)
-                    gys.append(None)
-                    ghs.append(None)
-                    continue
-                raw = getattr(w, "acc_m_s2", None)
-                if raw is None:  # built from arrays (research): rebuild the specific force
-                    raw = w.horizontal_m_s2 + np.multiply.outer(w.vertical_m_s2, w.g_hat)
-                rows.append((w.t0_s, w.fs_hz, float(w.step_period_s), len(raw)))
-                accs.append(raw)
-                gys.append(w.gyro_rad_s)
-                ghs.append(w.g_hat)
-            return np.array(rows, dtype=float).reshape(-1, 4), False, accs, gys, ghs
-
-    def _evaluate_batch(self, steps: list[Step], wins: list, tprev: list[float],
-                        tnext: list[float]) -> None:
-        p = self.p
-        m = len(steps)
-        L = self._L
+    def _evaluate_batch(self, rows: list[tuple], tnext: list[float]) -> None:
+        m = len(rows)
         q = self._q
+        steps, tprev, srcs, a0, nwl, t0l, fsl, perl, ghs, raws = zip(*rows)
         t = np.array([s.t_s for s in steps])
         tp = np.array(tprev, dtype=float)
         tn = np.array(tnext, dtype=float)
-        meta, raw_all, accs, gys, ghs = self._window_meta(wins)
-        t0w, fsw, per, nw = meta[:, 0], meta[:, 1], meta[:, 2], meta[:, 3]
+        meta = np.array([t0l, fsl, perl, nwl], dtype=float)
+        t0w, fsw, per, nw = meta[0], meta[1], meta[2], meta[3]
         if m <= _SMALL_STRIDES:  # a few steps: the same arithmetic over plain floats
             w0, T, i0a, i1a, half, cand = self._strides_small(t, tp, tn, per, t0w, fsw, nw)
         else:
@@ -364,11 +395,11 @@ class DirectionEstimator:
         sel = np.nonzero(cand & (nb_all >= 8))[0]
         f = None
         if sel.size:
-            f = self._features(m, sel, wins, raw_all, accs, gys, ghs, i0a[sel].astype(np.intp),
+            f = self._features(m, sel, srcs, a0, nwl, ghs, raws, i0a[sel].astype(np.intp),
                                nb_all[sel], t0w[sel], fsw[sel], w0[sel], T[sel])
             f["half"] = half
             f["step_s"] = T / 2.0
-        self._sequential(steps, f, T / 2.0)
+        self._sequential(list(steps), f, T / 2.0)
 
     def _strides(self, t, tp, tn, per, t0w, fsw, nw) -> tuple:
         """Stride window of every step (start w0_s, length T_s, sample range [i0, i1) in its
@@ -446,29 +477,32 @@ class DirectionEstimator:
         return (np.array(w0), np.array(T), np.array(i0), np.array(i1),
                 np.array(half, dtype=bool), np.array(cand, dtype=bool))
 
-    def _features(self, m: int, sel: np.ndarray, wins: list, raw_all: bool, accs_all: list,
-                  gys_all: list, ghs_all: list, i0: np.ndarray,
+    def _features(self, m: int, sel: np.ndarray, srcs_all: tuple, a0_all: tuple,
+                  nw_all: tuple, ghs_all: tuple, raws_all: tuple, i0: np.ndarray,
                   nb: np.ndarray, t0w: np.ndarray, fsw: np.ndarray, w0: np.ndarray,
                   T: np.ndarray) -> dict:
         """Fourier coefficients (stride harmonics 1, 2, 4) of the selected steps' windows.
 
         Every selected window contributes one slice of the same length (the batch's longest
-        stride), so the slices stack into one array without padding copies; the projection
-        kernels (cos / sin at the stride phase, zero outside each stride) make one batched
-        matrix product give every coefficient.
+        stride), block-averaged by q samples; the projection kernels (cos / sin at the stride
+        phase, zero outside each stride) make one batched matrix product give every
+        coefficient. Steps whose windows lie in one buffer (the analyzer's) read their
+        slices in one gather from that buffer's block sums.
         """
         q = self._q
         k = sel.size
         Lb = int(nb.max())
         Ls = Lb * q
         if k == m:
-            accs, gys, ghs = accs_all, gys_all, ghs_all
+            srcs, a0l, nwl, ghs, raws = srcs_all, a0_all, nw_all, ghs_all, raws_all
         else:
             sl = sel.tolist()
-            accs = [accs_all[j] for j in sl]
-            gys = [gys_all[j] for j in sl]
+            srcs = [srcs_all[j] for j in sl]
+            a0l = [a0_all[j] for j in sl]
+            nwl = [nw_all[j] for j in sl]
             ghs = [ghs_all[j] for j in sl]
-        lens = np.array(list(map(len, accs)))
+            raws = [raws_all[j] for j in sl]
+        lens = np.array(nwl, dtype=np.intp)
         # each slice starts at the stride (or earlier by whole blocks, at the window's end)
         shift = np.maximum(0, i0 + Ls - lens)
         shift = -(-shift // q) * q
@@ -476,49 +510,55 @@ class DirectionEstimator:
         fits = s0 >= 0
         s0 = np.where(fits, s0, i0)
         off = np.where(fits, shift // q, 0)  # the stride's first block inside the slice
-        s0l = s0.tolist()
-        has_g = np.array([g is not None for g in gys], dtype=bool)
-        if fits.all():
-            Xa = np.concatenate([a[s:s + Ls] for a, s in zip(accs, s0l)])
-            if has_g.all():
-                Xg = np.concatenate([g[s:s + Ls] for g, s in zip(gys, s0l)])
-            else:
-                Xg = np.zeros((k * Ls, 3))
-                for j in np.nonzero(has_g)[0].tolist():
-                    Xg[j * Ls:(j + 1) * Ls] = gys[j][s0l[j]:s0l[j] + Ls]
-        else:  # a window too short for the slice (rare): zero-padded copies
-            Xa = np.zeros((k * Ls, 3))
-            Xg = np.zeros((k * Ls, 3))
-            for j, (a, g, s) in enumerate(zip(accs, gys, s0l)):
-                x = a[s:s + Ls]
-                Xa[j * Ls:j * Ls + len(x)] = x
-                if g is not None:
-                    x = g[s:s + Ls]
-                    Xg[j * Ls:j * Ls + len(x)] = x
-        ups = np.concatenate(ghs).astype(float, copy=False).reshape(k, 3)
-        # acc and gyro side by side, block means of q samples (an anti-alias low-pass): the
-        # block sums as one small matrix product each
-        X = np.empty((k * Lb, 6))
-        if q > 1:
-            S = self._block_sum
-            np.matmul(Xa.reshape(k * Lb, q * 3), S, out=X[:, :3])
-            np.matmul(Xg.reshape(k * Lb, q * 3), S, out=X[:, 3:])
-            X *= 1.0 / q
+        r0 = np.array(a0l, dtype=np.intp) + s0  # first row of each slice in its source
+        has_g = np.array([sr[1] is not None for sr in srcs], dtype=bool)
+        # acc and gyro side by side, block sums of q samples (summed in sample order)
+        fits_l = fits.tolist()
+        first = srcs[0]
+        if all(fits_l) and all(sr is first for sr in srcs):
+            X = self._gather(first, r0, self._work("X", (k, Lb, 6)))  # one buffer (analyzer)
         else:
-            X[:, :3] = Xa
-            X[:, 3:] = Xg
-        X = X.reshape(k, Lb, 6)
+            X = self._work("X", (k, Lb, 6))
+            j0 = 0
+            while j0 < k:
+                src = srcs[j0]
+                j1 = j0 + 1
+                while j1 < k and srcs[j1] is src and fits_l[j1] and fits_l[j0]:
+                    j1 += 1
+                if j1 - j0 == 1:  # one slice (zero-padded past the end of a short window)
+                    A, G = src
+                    j = j0
+                    s = int(r0[j])
+                    x = A[s:s + min(Ls, nwl[j] - int(s0[j]))]
+                    blk = np.zeros((Ls, 6))
+                    blk[:len(x), :3] = x
+                    if G is not None:
+                        blk[:len(x), 3:] = G[s:s + len(x)]
+                    y = blk.reshape(Lb, q, 6)
+                    if q > 1:
+                        z = y[:, 0] + y[:, 1]
+                        for i in range(2, q):
+                            z += y[:, i]
+                        X[j] = z
+                    else:
+                        X[j] = y[:, 0]
+                else:
+                    self._gather(src, r0[j0:j1], X[j0:j1])
+                j0 = j1
+        if q > 1:
+            X *= 1.0 / q
+        ups = np.concatenate(ghs).astype(float, copy=False).reshape(k, 3)
         a_ph = 2.0 * np.pi * (t0w + i0 / fsw - w0) / T
         b_ph = 2.0 * np.pi / (fsw * T)
         if q > 1:
             a_ph = a_ph + b_ph * (q - 1) / 2.0
             b_ph = b_ph * q
         # block index relative to the stride's first block; the kernels vanish outside it
-        rel = np.arange(Lb, dtype=float)[None, :] - off[:, None]
-        mask = (rel >= 0) & (rel < nb[:, None])
+        rel = np.arange(Lb, dtype=float)[None, :] - off.astype(float)[:, None]
+        mask = (rel >= 0) & (rel < nb.astype(float)[:, None])
         mk = mask.astype(float)
         ph = a_ph[:, None] + b_ph[:, None] * rel
-        W = np.empty((k, 7, Lb))
+        W = self._work("W", (k, 7, Lb))
         c1 = np.cos(ph) * mk
         s1 = np.sin(ph) * mk
         c2 = c1 * c1 - s1 * s1
@@ -547,10 +587,8 @@ class DirectionEstimator:
         vert = np.matmul(X[:, :, :3], ups[:, :, None])[:, :, 0]
         vmin = np.where(mask, vert, np.inf).min(axis=1)
         # vertical specific force in g: raw acc includes gravity, dynamic acc does not
-        if not raw_all:
-            raw = np.array([getattr(wins[j], "acc_m_s2", None) is not None for j in sel.tolist()],
-                           dtype=bool)
-            vmin = np.where(raw, vmin, vmin + G0_M_S2)
+        if not all(raws):
+            vmin = np.where(np.array(raws, dtype=bool), vmin, vmin + G0_M_S2)
         nn = nb.astype(float)[:, None, None]
         R = R / nn
         # remove each window's mean: C_k(x - mu) = C_k(x) - mu C_k(1)
@@ -572,6 +610,44 @@ class DirectionEstimator:
         Vk = np.einsum("mhk,mk->mh", C[:, :, :3], U)  # vertical coefficients
         Hk = C[:, :, :3] - Vk[:, :, None] * U[:, None, :]  # horizontal (sensor frame)
         return dict(C=C, Vk=Vk, Hk=Hk, ups=U, vmin_g=vmin_g, valid=va, has_g=hg)
+
+    def _work(self, name: str, shape: tuple, dtype: Any = float) -> np.ndarray:
+        """A work array of this shape (contents undefined), reusing the memory of earlier
+        batches: fresh large temporaries each batch cost more in page faults than in work."""
+        n = math.prod(shape)
+        buf = self._ws.get(name)
+        if buf is None or buf.size < n:
+            buf = np.empty(n + n // 4, dtype=dtype)
+            self._ws[name] = buf
+        return buf[:n].reshape(shape)
+
+    def _gather(self, src: tuple, r0: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Fill out (k, Lb, 6) with the block sums of q samples of acc and gyro (zeros without
+        a gyroscope), slice j starting at row r0[j] of the source arrays (summed in sample
+        order, as per slice). Returns out."""
+        q = self._q
+        k, Lb = out.shape[0], out.shape[1]
+        A, G = src
+        lo = int(r0.min())
+        rr = r0 - lo
+        n1 = int(rr.max()) + Lb * q - q + 1  # block sums starting at every sample
+        flat = self._work("flat", (6 * n1,))
+        for B, part in ((A, flat[:3 * n1].reshape(n1, 3)), (G, flat[3 * n1:].reshape(n1, 3))):
+            if B is None:
+                part[...] = 0.0
+            elif q > 1:
+                np.add(B[lo:lo + n1], B[lo + 1:lo + n1 + 1], out=part)
+                for i in range(2, q):
+                    part += B[lo + i:lo + n1 + i]
+            else:
+                part[...] = B[lo:lo + n1]
+        # flat index of (slice, block, channel): acc rows first, then gyro rows
+        base = (np.arange(0, 3 * q * Lb, 3 * q)[:, None]
+                + np.array([0, 1, 2, 3 * n1, 3 * n1 + 1, 3 * n1 + 2])[None, :]).reshape(-1)
+        idx = self._work("idx", (k, 6 * Lb), np.intp)
+        np.add((3 * rr)[:, None], base[None, :], out=idx)
+        np.take(flat, idx, out=out.reshape(k, 6 * Lb), mode="clip")  # all in range
+        return out
 
     def _decay_only(self, m: int) -> None:
         """The AP-axis covariance forgets over ``m`` steps that taught nothing (same
@@ -824,6 +900,12 @@ class DirectionEstimator:
         exp = math.exp
         k = 0  # index of the next step to release
         while k < n_eval:
+            if self._chain_decided and n_eval - 1 - k >= _VEC_RELEASE:
+                # a decided chain holds no step back: the one-step lag for all but the last
+                # evaluated step at once (the same IEEE operations as the loop below)
+                self._release_decided(steps[k:n_eval - 1], llrs[k + 1:n_eval], pfs[k:n_eval - 1])
+                k = n_eval - 1
+                continue
             if k + 1 < n_eval:
                 # fixed-lag smoothing over one step (inline _posterior(k, 1))
                 llr = llrs[k + 1]
@@ -868,6 +950,31 @@ class DirectionEstimator:
         out = steps[:k]
         del steps[:k], llrs[:k], pfs[:k]
         return out
+
+    def _release_decided(self, steps: list[Step], llr_next: list[float], pfs: list[float]) -> None:
+        """Direction of steps whose next step's evidence is known, once the chain is decided:
+        :meth:`_release`'s one-step fixed-lag posterior, vectorised."""
+        ps = self.p.p_switch
+        a_stay = 1 - ps
+        pmin = self.p.min_confidence
+        Lr = np.exp(np.clip(np.array(llr_next), -30.0, 30.0))
+        pf = np.array(pfs)
+        nf = a_stay * Lr + ps
+        nb = ps * Lr + a_stay
+        z = nf + nb
+        af = pf * (nf / z)
+        ab = (1.0 - pf) * (nb / z)
+        tot = af + ab
+        with np.errstate(invalid="ignore", divide="ignore"):
+            post = np.where(tot > 0, af / tot, 0.5)
+        conf = np.abs(2.0 * post - 1.0)
+        for st, po, c in zip(steps, post.tolist(), conf.tolist()):
+            if c >= pmin:
+                st.direction = "forward" if po > 0.5 else "backward"
+                st.direction_confidence = c
+            else:
+                st.direction = "unknown"
+                st.direction_confidence = 0.0
 
 
 def make_stage(*, fs_hz: float, mount: Mount | None, params: Any = None) -> DirectionEstimator:

@@ -20,9 +20,18 @@ goes through ONE direction stage before bouts are formed:
 
 ``stage.drain() -> list[Step]`` (optional)
     A stage that batches its work (vectorised over many steps) returns from ``push`` only what
-    it must, and the analyzer calls ``drain()`` once after every pushed block of samples (and
-    before ``flush()`` at the end) to collect the steps it has finalised since. Results must not
-    depend on when ``drain()`` is called, or the analysis would depend on the chunking.
+    it must, and the analyzer calls ``drain()`` once after every pushed block of samples to
+    collect the steps it has finalised since (not at the end of the stream: ``flush()``
+    finalises everything still held). Results must not depend on when ``drain()`` is called,
+    or the analysis would depend on the chunking.
+
+``stage.push_steps(steps, starts, ends, g_hats, periods_s, *, acc_m_s2, gyro_rad_s, offset, t0_s)``
+    (optional) The same as ``push`` for several steps at once, with each window given as the
+    absolute sample range ``[starts[j], ends[j])`` of one buffer (sample ``i`` is row
+    ``i - offset`` of ``acc_m_s2`` / ``gyro_rad_s`` and is at ``t0_s + i / fs_hz``) instead of a
+    :class:`StepWindow`. The analyzer uses it when present (one call per block of samples, no
+    per-step objects) and never modifies the buffer it passed; a stage that keeps windows past
+    its ``drain()`` should copy them, so that the buffer can be freed.
 
 ``stage.window_after_s`` (float, optional)
     How much signal after the step the stage needs in ``window``, s. The analyzer hands a step
