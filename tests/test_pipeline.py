@@ -566,3 +566,26 @@ def test_inferred_and_settled_steps_do_not_depend_on_chunking(shared_data, stage
         res = analyze(rec, chunk_s=c, **kw)
         keys.append([(s.t_s, s.bout, s.direction) for s in res.steps])
     assert keys[0] == keys[1] == keys[2] and len(keys[0]) > 40
+
+
+def test_bout_label_ties_do_not_depend_on_the_hash_seed():
+    """A run confirmed with one forward, one backward and one unknown step after its first:
+    the tie goes to the direction the run is in now (backward), whatever PYTHONHASHSEED is
+    (the label was the max over a set: 3 of 6 seeds said forward)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from gait.signal.bouts import BoutAssembler, StepFeatures\n"
+        "from gait.signal.params import AnalysisParams\n"
+        "from gait.types import Step\n"
+        "ba = BoutAssembler(AnalysisParams())\n"
+        "for i, d in enumerate(['forward', 'forward', 'backward', 'unknown']):\n"
+        "    ba.push(Step(0.5 * i, 50 * i, direction=d), StepFeatures(0.5, 2.0, 0.0, 0.8))\n"
+        "print(ba._bout_label[1])\n"
+    )
+    got = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
+                          capture_output=True, text=True, check=True).stdout.strip()
+           for seed in ("0", "1", "2", "3", "4", "5")}
+    assert got == {"backward"}

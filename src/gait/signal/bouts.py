@@ -111,8 +111,10 @@ class BoutAssembler:
         labels = [self._label(s, f) for s, f in self._run[1:]] or [self._label(*self._run[0])]
         acts = [x[0] for x in labels]
         dirs = [x[1] for x in labels if x[1] != "unknown"]
-        self._bout_label = (max(set(acts), key=acts.count),
-                            max(set(dirs), key=dirs.count) if dirs else "unknown")
+        # the most common label; a tie goes to the one the run is in now (its latest step):
+        # (candidates in order of their last occurrence, newest first; max keeps the first best)
+        self._bout_label = (max(dict.fromkeys(reversed(acts)), key=acts.count),
+                            max(dict.fromkeys(reversed(dirs)), key=dirs.count) if dirs else "unknown")
         for s, _ in self._run:
             s.bout = self._bout_id
             out.append(s)
