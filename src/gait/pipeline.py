@@ -594,8 +594,11 @@ class StreamAnalyzer:
         last_idx, last_pos, last_t = self._last_det_idx, self._last_det_pos, self._last_det_t
         iv = self._det_iv
         bound = self._stale_bound() if last_t != no_t else 0.0
+        HM = H * M
         for k in ks:
-            dk = self._settle_tail(k, dets[k], end_k)
+            dk = dets[k]
+            if self._tail or (dk and dk[-1][0] >= (k + 1) * HM):  # (the usual frame: no tail)
+                dk = self._settle_tail(k, dk, end_k)
             if dk:
                 took = False
                 for pos, feat, f0, f1, _g, _m in dk:
