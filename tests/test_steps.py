@@ -170,8 +170,15 @@ def test_gap_filling_needs_a_rhythm():
 
 
 def _ap_with_minimum(fs: float, t_min: float, width_s: float) -> np.ndarray:
+    """(N, 3) specific force: the forward acceleration on x (a dip at t_min), gravity on z."""
     t = np.arange(int(2.0 * fs)) / fs
-    return 1.5 * np.sin(2 * np.pi * 0.6 * t) - 4.0 * np.exp(-0.5 * ((t - t_min) / width_s) ** 2)
+    acc = np.zeros((t.size, 3))
+    acc[:, 0] = 1.5 * np.sin(2 * np.pi * 0.6 * t) - 4.0 * np.exp(-0.5 * ((t - t_min) / width_s) ** 2)
+    acc[:, 2] = G
+    return acc
+
+
+FWD = np.array([1.0, 0.0, 0.0])
 
 
 @pytest.mark.parametrize("fs", [50.0, 100.0, 200.0])
@@ -181,7 +188,7 @@ def test_backward_contact_is_the_sharp_forward_minimum(fs):
     from gait.signal.steps import backward_contact_pos
 
     ap = _ap_with_minimum(fs, 1.02, 0.03)
-    pos = backward_contact_pos(ap, 1.22 * fs, fs_hz=fs, period_s=0.85, params=P)
+    pos = backward_contact_pos(ap, FWD, 1.22 * fs, fs_hz=fs, period_s=0.85, params=P)
     assert pos is not None
     assert pos / fs == pytest.approx(1.02 + P.back_ic_offset_s, abs=1.0 / fs)
 
@@ -191,12 +198,12 @@ def test_backward_contact_needs_a_sharp_minimum_inside_the_data():
 
     fs = 100.0
     broad = _ap_with_minimum(fs, 1.02, 0.3)  # a wide trough: no contact event
-    assert backward_contact_pos(broad, 1.1 * fs, fs_hz=fs, period_s=0.85, params=P) is None
+    assert backward_contact_pos(broad, FWD, 1.1 * fs, fs_hz=fs, period_s=0.85, params=P) is None
     sharp = _ap_with_minimum(fs, 0.1, 0.03)  # search window cut by the start of the data
-    assert backward_contact_pos(sharp, 0.2 * fs, fs_hz=fs, period_s=0.85, params=P) is None
-    flat = np.zeros(200)
-    assert backward_contact_pos(flat, 100.0, fs_hz=fs, period_s=0.85, params=P) is None
-    assert backward_contact_pos(sharp, float("nan"), fs_hz=fs, period_s=0.85, params=P) is None
+    assert backward_contact_pos(sharp, FWD, 0.2 * fs, fs_hz=fs, period_s=0.85, params=P) is None
+    flat = np.zeros((200, 3))
+    assert backward_contact_pos(flat, FWD, 100.0, fs_hz=fs, period_s=0.85, params=P) is None
+    assert backward_contact_pos(sharp, FWD, float("nan"), fs_hz=fs, period_s=0.85, params=P) is None
 
 
 def test_contact_before_the_data_gives_no_step():

@@ -414,8 +414,12 @@ class StreamAnalyzer:
         if self._trivial_stage and not self._invalid and not self._pend:
             out += self._frames_fast(ks, dets, nd, end_k)
         else:
+            HM = H * self._M
             for k in ks:
-                for det in self._settle_tail(k, dets[k], end_k):
+                dk = dets[k]
+                if self._tail or (dk and dk[-1][0] >= (k + 1) * HM):
+                    dk = self._settle_tail(k, dk, end_k)
+                for det in dk:
                     out += self._emit_detection(det)
                 self._k = k + 1
                 out += self._check_stale(min((k + 1) * H, nd) * self._M)
@@ -736,15 +740,16 @@ class StreamAnalyzer:
         acc, t_w0, g_hat, period = ctx
         if not (period >= self._back_min_period_s) or g_hat is None:
             return None
-        g = np.asarray(g_hat, dtype=float)
-        e = np.asarray(fw, dtype=float)
-        e = e - (e @ g) * g  # horizontal forward axis
-        n = float(np.sqrt(e @ e))
+        gx, gy, gz = float(g_hat[0]), float(g_hat[1]), float(g_hat[2])
+        ex, ey, ez = float(fw[0]), float(fw[1]), float(fw[2])
+        c = ex * gx + ey * gy + ez * gz  # the forward axis levelled onto the horizontal plane
+        ex, ey, ez = ex - c * gx, ey - c * gy, ez - c * gz
+        n = math.sqrt(ex * ex + ey * ey + ez * ez)
         if n < 1e-6:
             return None
         fs = self.fs_hz
-        pos = backward_contact_pos(acc @ (e / n), (s.t_s - t_w0) * fs, fs_hz=fs, period_s=period,
-                                   params=self.params)
+        pos = backward_contact_pos(acc, np.array((ex / n, ey / n, ez / n)), (s.t_s - t_w0) * fs,
+                                   fs_hz=fs, period_s=period, params=self.params)
         if pos is None:
             return None
         t = t_w0 + pos / fs

@@ -354,7 +354,8 @@ class DirectionEstimator:
         known when that step was evaluated (so the same whatever the batching), or None when
         its sign was not known yet. Kept only once ``keep_forward_axes`` is set (the analyzer
         does, to time backward contacts); each entry is returned once."""
-        return self._fwd_axes.pop(index, None)
+        v = self._fwd_axes.pop(index, None)
+        return v if v is not None and v[0] == v[0] else None  # (NaN: no axis)
 
     # ------------------------------------------------------------------ evaluation
     def _effective_sign(self) -> int:
@@ -829,9 +830,9 @@ class DirectionEstimator:
                 sign[hit[0]:] = 1.0 if cum[hit[0]] > 0 else -1.0
         # before the session's sign is known: the step's own vote, when it has one
         sign = np.where((sign == 0) & vote, np.sign(inc), sign)
-        ok = (sign != 0) & np.isfinite(E).all(axis=1)
-        for j in np.nonzero(ok)[0].tolist():
-            self._fwd_axes[steps[j].index] = sign[j] * E[j]
+        A = sign[:, None] * E  # NaN rows: no axis (yet)
+        A[sign == 0] = np.nan
+        self._fwd_axes.update(zip([s.index for s in steps], A))
 
     def _votes_and_no_gyro(self, llr: np.ndarray, vote: np.ndarray, no_pa: np.ndarray,
                            inc: np.ndarray, gait: np.ndarray, av: np.ndarray,

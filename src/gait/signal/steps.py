@@ -38,6 +38,7 @@ accelerometry. J Biomech 37(1), 121-126.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -470,8 +471,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     )
 
 
-def backward_contact_pos(ap_m_s2: np.ndarray, ic_pos: float, *, fs_hz: float, period_s: float,
-                         params: AnalysisParams) -> float | None:
+def backward_contact_pos(acc_m_s2: np.ndarray, axis: np.ndarray, ic_pos: float, *, fs_hz: float,
+                         period_s: float, params: AnalysisParams) -> float | None:
     """Initial contact of a backward walking step from the forward acceleration, or None.
 
     In backward walking the forward (anterior) acceleration of the pelvis falls to a sharp
@@ -481,10 +482,12 @@ def backward_contact_pos(ap_m_s2: np.ndarray, ic_pos: float, *, fs_hz: float, pe
 
     Parameters
     ----------
-    ap_m_s2 : (N,) float array
-        Acceleration along the horizontal forward axis, m/s^2, around the step.
+    acc_m_s2 : (N, 3) float array
+        Specific force around the step, sensor frame, m/s^2.
+    axis : (3,) float array
+        Unit horizontal forward axis in the sensor frame.
     ic_pos : float
-        The jerk-based initial contact, samples into ``ap_m_s2``.
+        The jerk-based initial contact, samples into ``acc_m_s2``.
     fs_hz : float
         Sampling rate, Hz.
     period_s : float
@@ -495,24 +498,27 @@ def backward_contact_pos(ap_m_s2: np.ndarray, ic_pos: float, *, fs_hz: float, pe
     Returns
     -------
     float or None
-        The contact, samples into ``ap_m_s2`` (minimum + ``back_ic_offset_s``); None when the
-        window does not hold a sharp minimum (or is cut by the ends of ``ap_m_s2``).
+        The contact, samples into ``acc_m_s2`` (minimum + ``back_ic_offset_s``); None when the
+        window does not hold a sharp minimum (or is cut by the ends of ``acc_m_s2``).
     """
     T = min(float(period_s), 1.2)
-    if not (np.isfinite(T) and T > 0 and np.isfinite(ic_pos)):
+    if not (T > 0 and math.isfinite(ic_pos)):
         return None
     w = max(1, int(round(0.05 * fs_hz)))  # boxcar: about a 9 Hz low-pass
     h = max(1, int(round(0.08 * fs_hz)))
-    i0 = int(np.floor(ic_pos - params.back_ic_before_frac * T * fs_hz))
-    i1 = int(np.ceil(ic_pos + params.back_ic_after_frac * T * fs_hz)) + 1
+    i0 = int(math.floor(ic_pos - params.back_ic_before_frac * T * fs_hz))
+    i1 = int(math.ceil(ic_pos + params.back_ic_after_frac * T * fs_hz)) + 1
     lo, hi = i0 - h - w, i1 + h + w
-    if lo < 0 or hi > ap_m_s2.shape[0] or i1 - i0 < 3:
+    if lo < 0 or hi > acc_m_s2.shape[0] or i1 - i0 < 3:
         return None
-    xs = np.convolve(ap_m_s2[lo:hi], np.full(w, 1.0 / w), mode="same")
+    ap = acc_m_s2[lo:hi] @ axis  # the forward acceleration, only where it is needed
+    xs = np.convolve(ap, np.full(w, 1.0 / w), mode="same")
     a, b = i0 - lo, i1 - lo
     j = a + int(np.argmin(xs[a:b]))
     span = float(xs[a:b].max() - xs[j])
-    if not span > 0 or 0.5 * (xs[j - h] + xs[j + h]) - xs[j] < params.back_ic_min_sharpness * span:
+    y0, y1, y2 = float(xs[j - 1]), float(xs[j]), float(xs[j + 1])
+    if not span > 0 or 0.5 * (float(xs[j - h]) + float(xs[j + h])) - y1 < params.back_ic_min_sharpness * span:
         return None
-    d = _parabolic(xs[j - 1 : j], xs[j : j + 1], xs[j + 1 : j + 2])[0]
-    return lo + j + float(d) + params.back_ic_offset_s * fs_hz
+    den = y0 - 2.0 * y1 + y2
+    d = min(0.5, max(-0.5, 0.5 * (y0 - y2) / den)) if abs(den) > 1e-12 else 0.0
+    return lo + j + d + params.back_ic_offset_s * fs_hz
