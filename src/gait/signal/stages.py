@@ -33,6 +33,14 @@ goes through ONE direction stage before bouts are formed:
     per-step objects) and never modifies the buffer it passed; a stage that keeps windows past
     its ``drain()`` should copy them, so that the buffer can be freed.
 
+``stage.pop_forward_axis(index) -> ndarray | None`` and ``stage.keep_forward_axes`` (optional)
+    The horizontal forward axis (sensor frame) of the step pushed with ``index``, as known
+    when the stage evaluated that step (so the same for any chunking), or None while the
+    forward sign is unknown; each entry is returned once. The analyzer sets
+    ``keep_forward_axes = True`` and uses the axis to time the contacts of steps the stage
+    calls backward (walking) from the forward acceleration's minimum; without the method,
+    backward steps get the constant ``ic_lag_backward_s`` (docs/algorithms.md, step 4b).
+
 ``stage.window_after_s`` (float, optional)
     How much signal after the step the stage needs in ``window``, s. The analyzer hands a step
     to the stage only once that much has arrived (or a gap or the end of the stream cuts it),
