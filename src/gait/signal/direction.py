@@ -780,11 +780,13 @@ class DirectionEstimator:
         llr = np.where(has_pa, p.gain_pa * pa0 + p.gain_rm * np.where(np.isfinite(rm), rm, 0.0), 0.0)
         vote = has_pa & (np.abs(pa0) >= p.sign_min_pa) & (gait == 1) & np.isfinite(av)
         no_pa = ok & ~has_pa & (gait != 0)
-        if self.keep_forward_axes and f is not None:
-            self._keep_axes(steps, E, vote, pa0, av)
-        if vote.any() or no_pa.any():
-            self._votes_and_no_gyro(llr, vote, no_pa, np.where(vote, np.sign(pa0) * np.where(vote, av, 0.0), 0.0),
-                                    gait, av, aav)
+        keep_axes = self.keep_forward_axes and f is not None
+        if keep_axes or vote.any() or no_pa.any():
+            inc = np.where(vote, np.sign(pa0) * np.where(vote, av, 0.0), 0.0)  # sign votes
+            if keep_axes:
+                self._keep_axes(steps, E, vote, inc)
+            if vote.any() or no_pa.any():
+                self._votes_and_no_gyro(llr, vote, no_pa, inc, gait, av, aav)
         # the HMM forward filter over plain floats: predicted P(forward), then the evidence
         prior = self._p_last
         a_stay, a_sw = 1.0 - p.p_switch, p.p_switch
@@ -812,11 +814,9 @@ class DirectionEstimator:
                     aav=float(aav[j]), rm=float(rm[j]), gait=int(gait[j]),
                     step_s=float(step_s[j]), llr=llr_l[j]))
 
-    def _keep_axes(self, steps: list[Step], E: np.ndarray, vote: np.ndarray, pa0: np.ndarray,
-                   av: np.ndarray) -> None:
-        """Each step's forward axis with the sign known as of that step: the votes are added
-        one by one in step order, exactly as _votes_and_no_gyro will add them."""
-        inc = np.where(vote, np.sign(pa0) * np.where(vote, av, 0.0), 0.0)
+    def _keep_axes(self, steps: list[Step], E: np.ndarray, vote: np.ndarray, inc: np.ndarray) -> None:
+        """Each step's forward axis with the sign known as of that step: the votes ``inc`` are
+        added one by one in step order, exactly as _votes_and_no_gyro will add them."""
         cum = np.cumsum(np.concatenate([[self._sign_ev], inc]))[1:]
         thr = self.p.sign_evidence
         if self.mount is not None:
