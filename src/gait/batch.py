@@ -51,7 +51,7 @@ from typing import Any
 from ._version import __version__
 from .errors import GaitError, InputError
 from .io.atomic import replace_atomically
-from .io.results import write_bouts_csv, write_steps_csv
+from .io.results import write_bouts_csv, write_result_json, write_steps_csv
 
 #: Version of the per-file manifest and of the table layout; bump to invalidate old results.
 BATCH_SCHEMA = "gait-batch/1"
@@ -441,27 +441,6 @@ def _analyze_chunked(path: str | Path, options: BatchOptions, chunks: Callable[.
         raise InputError("no data", path=path)
     sa.finish()
     return sa.result(ctx.summary(n))
-
-
-def write_result_json(path: str | Path, result: Any) -> None:
-    """``result.to_dict()`` as JSON, written step by step (no whole-document copy in memory).
-
-    The document parses to exactly ``result.to_dict()``; a day of steps (~150 000) costs a few
-    MB here instead of a few hundred.
-    """
-    from .types import RESULT_SCHEMA
-
-    head = {"schema": RESULT_SCHEMA, "recording": result.recording, "summary": result.summary}
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write("{")
-        for k, v in head.items():
-            fh.write(f"{json.dumps(k)}: {json.dumps(v)},\n")
-        for key, items in (("steps", result.steps), ("bouts", result.bouts)):
-            fh.write(f"{json.dumps(key)}: [")
-            for i, it in enumerate(items):
-                fh.write((",\n" if i else "\n") + json.dumps(it.to_dict()))
-            fh.write("\n],\n")
-        fh.write(f'"info": {json.dumps(result.info)}\n}}\n')
 
 
 def process_file(path: str, options: dict[str, Any] | BatchOptions) -> dict[str, Any]:

@@ -9,13 +9,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
 
 from ..errors import GaitError
-from ..io.results import write_bouts_csv, write_steps_csv
+from ..io.results import write_bouts_csv, write_result_json, write_steps_csv
 from ._common import add_read_options, parse_params, read_from_args
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +44,7 @@ def write_outputs(result, out_dir: str | Path) -> list[Path]:
     try:
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "result.json", out / "steps.csv", out / "bouts.csv"]
-        paths[0].write_text(json.dumps(result.to_dict(), indent=1, default=str) + "\n")
+        write_result_json(paths[0], result)
         write_steps_csv(paths[1], result)
         write_bouts_csv(paths[2], result)
     except OSError as exc:
@@ -105,8 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_outputs(result, args.out)
     if args.output == "json":
-        json.dump(result.to_dict(), sys.stdout, indent=1, default=str)
-        sys.stdout.write("\n")
+        write_result_json(sys.stdout, result)
     elif args.output == "csv":
         write_steps_csv(sys.stdout, result)
     else:
