@@ -49,8 +49,13 @@ def rec_from(acc: np.ndarray, fs_hz: float) -> Recording:
     return Recording.from_arrays(acc, fs_hz=fs_hz)
 
 
-def stream(rec: Recording, sizes: list[int], **kw) -> tuple[list[Step], list[Bout]]:
-    sa = StreamAnalyzer(rec.fs_hz, direction_stage=UnknownDirection(), **kw)
+def stream(rec: Recording, sizes: list[int], *, default_stage: bool = False,
+           **kw) -> tuple[list[Step], list[Bout]]:
+    """Push ``rec`` in blocks of ``sizes`` (cycled); the do-nothing direction stage unless
+    ``default_stage``."""
+    if not default_stage:
+        kw["direction_stage"] = UnknownDirection()
+    sa = StreamAnalyzer(rec.fs_hz, **kw)
     events = []
     i = 0
     k = 0
@@ -96,17 +101,8 @@ def test_one_sample_chunks_identical():
 def test_default_stage_chunk_invariant_too():
     """The default direction stage (whatever is installed) must not depend on chunking."""
     def run(sizes):
-        sa = StreamAnalyzer(50.0)
-        ev = []
-        i = 0
-        k = 0
-        while i < _REC.n_samples:
-            m = sizes[k % len(sizes)]
-            ev += sa.push(_REC.block(i, i + m))
-            i += m
-            k += 1
-        ev += sa.finish()
-        return [(s.t_s, s.direction, s.bout) for s in ev if isinstance(s, Step)]
+        steps, _ = stream(_REC, sizes, default_stage=True)
+        return [(s.t_s, s.direction, s.bout) for s in steps]
 
     assert run([7]) == run([len(_ACC)]) == run([1, 50, 333])
 
