@@ -22,7 +22,7 @@ import pandas as pd
 
 from gait.evaluation_direction import DirectionScore, format_confusion, score_direction
 from gait.frames import parse_mount
-from gait.signal.direction import DirectionEstimator, directions_for_steps
+from gait.signal.direction import directions_for_steps
 
 G0 = 9.80665
 

@@ -152,7 +152,6 @@ def main(argv=None) -> int:
     # vertical and of the anterior-posterior jerk (12 Hz low-passed), forward vs backward
     print()
     print("direction features (median over recordings; share > 0 in brackets):")
-    feats = {}
     for name, pat, progs in (
             ("walk forward", "mocap_bn*/bn?_walk_*", [f"stand:2,walk:40:forward:{c},stand:2" for c in (90, 105, 120)]),
             ("walk backward", "mocap_bn1/bn1_walk-back_*", [f"stand:2,walk:40:backward:{c},stand:2" for c in (90, 105, 120)]),

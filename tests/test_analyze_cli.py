@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from gait.cli import main
-from gait.types import Recording
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gait.errors import GaitError
-from gait.frames import MOUNT_PRESETS, Mount, parse_mount, random_rotation, rotation_between
+from gait.frames import MOUNT_PRESETS, parse_mount, random_rotation, rotation_between
 
 
 @pytest.mark.parametrize("name", sorted(MOUNT_PRESETS))

@@ -223,7 +223,6 @@ class BoutAssembler:
         return out
 
     def _make_bout(self, bout_id: int, run: list[tuple[Step, StepFeatures]]) -> Bout:
-        p = self.p
         t = np.array([s.t_s for s, _ in run])
         dts = np.diff(t).tolist()
         later = run[1:]
