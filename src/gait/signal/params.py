@@ -60,6 +60,8 @@ class AnalysisParams:
     #: (0: no notches). The left/right-alternating part of a hip signal (pelvic roll seen by an
     #: off-centre sensor) lies there and otherwise moves the jerk maximum of every other step.
     jerk_stride_notch: float = 0.05
+    #: Weight of a falling vertical jerk in the jerk norm (1: the plain norm; 0: only rising).
+    jerk_fall_weight: float = 0.65
     #: The initial contact is searched this many step periods before the hump's peak.
     ic_search_frac: float = 0.35
     #: ... and up to this many step periods after it.

@@ -403,11 +403,20 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         Jf = J.ravel()
         at = (inv * (3 * nfft))[:, None] + gpos[:, hw : hw + width]
         j0, j1, j2 = Jf[at], Jf[at + nfft], Jf[at + 2 * nfft]
+        if params.jerk_fall_weight != 1.0:
+            gk = g_hat[rr].astype(FFT_DTYPE)
+            jv = j0 * gk[:, 0:1] + j1 * gk[:, 1:2] + j2 * gk[:, 2:3]
+            np.minimum(jv, 0.0, out=jv)
+            jv *= jv
+            jv *= FFT_DTYPE(1.0 - params.jerk_fall_weight)
         j0 *= j0
         j1 *= j1
         j2 *= j2
         j0 += j1
         j0 += j2
+        if params.jerk_fall_weight != 1.0:
+            j0 -= jv
+            np.maximum(j0, 0.0, out=j0)
         jn = np.sqrt(j0).astype(np.float64)
     else:
         Ag = acc_m_s2[rr[:, None], gpos]  # (K, width + 2 hw, 3)
