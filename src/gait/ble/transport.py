@@ -320,15 +320,31 @@ class BleSource:
             if resp.op_code == op and resp.measurement_type == mtype:
                 return resp
 
-    async def _pmd_rates(self, client: BleakClient, mtype: int) -> tuple[float, ...]:
-        """Sample rates the device offers for ``mtype`` (GET_SETTINGS); () if it does not say."""
+    async def _pmd_offered(self, client: BleakClient, mtype: int) -> dict[int, tuple[float, ...]]:
+        """Settings the device offers for ``mtype`` (GET_SETTINGS); {} if it does not say."""
         try:
             resp = await self._pmd_request(client, bytes([pmd.OP_GET_SETTINGS, mtype]))
             if resp.ok:
-                return tuple(float(r) for r in resp.settings.values.get(pmd.SAMPLE_RATE, ()))
+                return dict(resp.settings.values)
         except (DeviceError, PacketError) as exc:
             log.info("PMD settings of %s: %s", pmd.MEASUREMENT_NAMES.get(mtype), exc)
-        return ()
+        return {}
+
+    async def _pmd_rates(self, client: BleakClient, mtype: int) -> tuple[float, ...]:
+        return tuple(float(r) for r in (await self._pmd_offered(client, mtype)).get(pmd.SAMPLE_RATE, ()))
+
+    def _gyro_start(self, offered: dict[int, tuple[float, ...]]) -> pmd.PmdStartCommand:
+        """GYRO start from what the device offers: the rate closest to the ACC rate, the finest
+        resolution, the widest range, all channels (defaults where it does not say)."""
+        cmd = pmd.PmdStartCommand.gyro(sample_rate_hz=int(round(self.fs_hz)))
+        vals = dict(cmd.settings.values)
+        rates = offered.get(pmd.SAMPLE_RATE, ())
+        if rates:
+            vals[pmd.SAMPLE_RATE] = (min(rates, key=lambda r: (abs(r - self.fs_hz), -r)),)
+        for typ in (pmd.RESOLUTION, pmd.RANGE, pmd.CHANNELS):
+            if offered.get(typ):
+                vals[typ] = (max(offered[typ]),)
+        return pmd.PmdStartCommand(pmd.GYRO, pmd.PmdSettings(vals))
 
     @staticmethod
     def _factor(resp: pmd.PmdControlResponse) -> float | None:
@@ -365,15 +381,18 @@ class BleSource:
                 log.info("PMD features not readable: %s", exc)
             ok = False
             if features is None or features & (1 << pmd.GYRO):
-                rates = await self._pmd_rates(client, pmd.GYRO)
-                rate = min(rates, key=lambda r: (abs(r - self.fs_hz), -r)) if rates else self.fs_hz
-                resp = await self._pmd_request(client, bytes(pmd.PmdStartCommand.gyro(sample_rate_hz=int(rate))))
-                ok = resp.ok or resp.status == 6  # 6 = already streaming: fine after a reconnect
-                if ok:
-                    dec.gyro_fs_hz = float(rate)
-                    dec.gyro_factor = self._factor(resp) or dec.gyro_factor
+                cmd = self._gyro_start(await self._pmd_offered(client, pmd.GYRO))
+                try:
+                    resp = await self._pmd_request(client, bytes(cmd))
+                except DeviceError as exc:  # no answer: go on without gyro rather than fail
+                    log.warning("%s", exc)
                 else:
-                    log.warning("%s: GYRO not started: %s", self.device_name, resp.status_name)
+                    ok = resp.ok or resp.status == 6  # 6 = already streaming: fine after a reconnect
+                    if ok:
+                        dec.gyro_fs_hz = float(cmd.settings.first(pmd.SAMPLE_RATE))
+                        dec.gyro_factor = self._factor(resp) or dec.gyro_factor
+                    else:
+                        log.warning("%s: GYRO not started: %s", self.device_name, resp.status_name)
             if not ok and self.n_connects <= 1:  # settled before any sample: accelerometer only
                 dec.has_gyro = False
                 self.has_gyro = self.gyro = False
