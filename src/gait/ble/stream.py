@@ -429,8 +429,9 @@ class PolarImuDecoder:
         idx = int(round((t_first - self._t0) * self.fs_hz))
         acc = f.physical(self.factor)
         t_abs = f.timestamp_ns / 1e9 - (n - 1) / self.fs_hz
-        if not self.has_gyro:
-            return [SensorChunk(first_index=idx, t_sensor_s=t_abs, acc_m_s2=acc, restarted=restarted)]
+        if not self.has_gyro:  # (anything still waiting from before gyro was turned off first)
+            out += self._release(force=True) if self._pending else []
+            return out + [SensorChunk(first_index=idx, t_sensor_s=t_abs, acc_m_s2=acc, restarted=restarted)]
         self._pending.append(_PendingAcc(idx, t_abs, t_first, acc, restarted, self._a_epoch))
         return out + self._release()
 
