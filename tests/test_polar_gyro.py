@@ -15,7 +15,7 @@ import struct
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gait.ble.protocols import PacketError, RejectReason
@@ -76,19 +76,22 @@ def _frames(mtype: int, t_ns: np.ndarray, counts: np.ndarray, size: int, delay_s
 
 
 def _expected_gyro(ta: np.ndarray, tg: np.ndarray, g: np.ndarray, fs_g: float) -> np.ndarray:
-    """Gyro at ACC times ``ta`` from the RECEIVED gyro samples (tg, g), by the documented rule."""
+    """Gyro at ACC times ``ta`` from the RECEIVED gyro samples (tg, g), by the documented rule:
+    a gyro sample within 2 % of a period of the ACC instant as it is, else linear interpolation
+    between the gyro samples around it when at most 2.5 gyro periods apart, else NaN."""
     out = np.full((len(ta), 3), np.nan)
-    eps = 1e-6
+    same = 0.02 / max(FS, fs_g)
     for k, t in enumerate(ta):
-        left = np.flatnonzero(tg <= t + eps)
-        right = np.flatnonzero(tg >= t - eps)
+        near = np.flatnonzero(np.abs(tg - t) <= same)
+        if len(near):
+            out[k] = g[near[0]]
+            continue
+        left, right = np.flatnonzero(tg < t), np.flatnonzero(tg > t)
         if not len(left) or not len(right):
             continue
         i, j = left[-1], right[0]
-        if tg[j] - tg[i] > 2.5 / fs_g + eps:
-            continue
-        w = 0.0 if j == i else (t - tg[i]) / (tg[j] - tg[i])
-        out[k] = g[i] + w * (g[j] - g[i])
+        if tg[j] - tg[i] <= 2.5 / fs_g:
+            out[k] = g[i] + (t - tg[i]) / (tg[j] - tg[i]) * (g[j] - g[i])
     return out
 
 
@@ -166,9 +169,41 @@ def test_merge_puts_gyro_on_the_acc_grid_by_timestamp(fs_g):
     assert max_waiting <= (dec.wait_s + 2 * 36 / FS) * FS
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(4, 60), st.integers(4, 60), st.sampled_from([26.0, 52.0, 104.0]), st.floats(-1.0, 1.0),
+       st.floats(0.0, 1.0), st.floats(0.0, 0.6), st.sets(st.integers(0, 30), max_size=4))
+def test_merge_invariants(acc_size, gyro_size, fs_g, offset_periods, g_start_s, delay_s, lost):
+    # any frame sizes, gyro rate, relative sampling instants, start, delivery delay and lost
+    # GYRO frames: every ACC sample comes out once and in order, with the documented gyro
+    # (as long as gyro arrives within the wait, 2 s before the first GYRO frame: else NaN)
+    assume(gyro_size / fs_g + delay_s < 1.9)
+    ta_ns, acc, tg_ns, gyr = _epoch(T0_NS, 8.0, fs_g, offset_periods / FS, g_start_s)
+    gf = _frames(pmd.GYRO, tg_ns, gyr, gyro_size, delay_s)
+    keep = np.ones(len(tg_ns), dtype=bool)
+    for i in sorted(lost, reverse=True):
+        if i < len(gf):
+            gf.pop(i)
+            keep[i * gyro_size:(i + 1) * gyro_size] = False
+    frames = sorted(_frames(pmd.ACC, ta_ns, acc, acc_size, 0.0) + gf, key=lambda x: x[0])
+    dec = PolarImuDecoder(FS, gyro_fs_hz=fs_g, factor=A_FACTOR, gyro_factor=G_FACTOR)
+    chunks = []
+    for _, b in frames:
+        chunks += dec(b)
+        assert dec.n_waiting <= (dec.wait_s + 0.7) * FS + acc_size
+    chunks += dec.flush()
+    idx = np.concatenate([c.first_index + np.arange(len(c)) for c in chunks])
+    np.testing.assert_array_equal(idx, np.arange(len(acc)))
+    np.testing.assert_allclose(np.concatenate([c.acc_m_s2 for c in chunks]), acc * A_FACTOR * 9.80665)
+    got = np.concatenate([c.gyro_rad_s for c in chunks])
+    want = _expected_gyro((ta_ns - T0_NS) / 1e9, (tg_ns[keep] - T0_NS) / 1e9,
+                          gyr[keep] * G_FACTOR * math.pi / 180, fs_g)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], atol=1e-6)
+
+
 def test_merge_without_any_gyro_releases_acc_after_the_bounded_wait():
     ta_ns, acc, _, _ = _epoch(T0_NS, 20.0, FS, 0.0, 0.0)
-    dec = PolarImuDecoder(FS, factor=A_FACTOR, gyro_factor=G_FACTOR, max_wait_s=1.0)
+    dec = PolarImuDecoder(FS, factor=A_FACTOR, gyro_factor=G_FACTOR, max_wait_s=1.0)  # (default 2 s)
     out, waiting = [], []
     for _, b in _frames(pmd.ACC, ta_ns, acc, 36, 0.0):
         out += dec(b)

@@ -325,7 +325,8 @@ class PolarImuDecoder:
 
     * An ACC sample waits until gyro covering its time has arrived. The wait is bounded: once
       the newest ACC sample is more than ``wait_s`` (the larger of ``max_wait_s`` and three gyro
-      frames) past it, it is released with NaN gyro. ACC samples are never dropped.
+      frames) past it, it is released with NaN gyro. A gyro sample within 2 % of a period of an
+      ACC sample's instant is taken as it is. ACC samples are never dropped.
     * Gyro is interpolated only between gyro samples at most ``max_hole_periods`` gyro periods
       apart: across a lost GYRO frame the ACC samples get NaN gyro (the analysis then uses its
       accelerometer-only direction evidence for the steps there). NaN gyro is counted in
@@ -345,13 +346,14 @@ class PolarImuDecoder:
     gyro : bool
         False: behave like :class:`PolarAccDecoder` (gyro frames ignored, no waiting).
     max_wait_s : float
-        Lower bound of the wait for gyro, s of sensor time.
+        Lower bound of the wait for gyro, s of sensor time (before the first GYRO frame it is
+        the whole bound, so it must exceed one GYRO frame plus its delivery delay).
     max_hole_periods : float
         Longest spacing of two gyro samples that is interpolated across, in gyro periods.
     """
 
     def __init__(self, fs_hz: float, *, gyro_fs_hz: float | None = None, factor: float = 1.0,
-                 gyro_factor: float = 1.0, gyro: bool = True, max_wait_s: float = 1.0,
+                 gyro_factor: float = 1.0, gyro: bool = True, max_wait_s: float = 2.0,
                  max_hole_periods: float = 2.5) -> None:
         if not (fs_hz > 0 and math.isfinite(fs_hz)):
             raise ValueError(f"fs_hz must be positive, got {fs_hz}")
@@ -508,12 +510,13 @@ class PolarImuDecoder:
         ok = i >= 0
         il = np.clip(i, 0, len(gt) - 1)
         ir = np.clip(i + 1, 0, len(gt) - 1)
+        # a gyro sample at the same instant (within 2 % of a period) is taken as it is
         exact = ok & (np.abs(gt[il] - times) <= tol)
-        bracket = ok & (i + 1 < len(gt)) & (gt[ir] - gt[il] <= self.max_hole_periods / self.gyro_fs_hz + tol)
-        use = exact | bracket
-        if use.any():
+        bracket = ok & ~exact & (i + 1 < len(gt)) & (gt[ir] - gt[il] <= self.max_hole_periods / self.gyro_fs_hz)
+        out[exact] = self._gx[il[exact]]
+        if bracket.any():
             for c in range(3):
-                out[use, c] = np.interp(times[use], gt, self._gx[:, c])
+                out[bracket, c] = np.interp(times[bracket], gt, self._gx[:, c])
         return out
 
     def _prune(self) -> None:
