@@ -30,9 +30,12 @@ from ..errors import DeviceError
 from .protocols import PacketError
 from .protocols import gaitsense as gs
 from .protocols import polar_pmd as pmd
-from .stream import Event, GaitSenseDecoder, Item, PolarAccDecoder, StreamAssembler
+from .stream import Event, GaitSenseDecoder, Item, PolarImuDecoder, StreamAssembler
 
 log = logging.getLogger(__name__)
+
+#: Queued in place of notification bytes: release what the decoder holds (the link dropped).
+_FLUSH: Any = object()
 
 SENSORS = {
     "gaitsense": gs.SERVICE_UUID,
@@ -119,7 +122,10 @@ class BleSource:
     fs_hz : float
         Rate to request (GaitSense rate codes; Polar ACC rates such as 25, 50, 100, 200 Hz).
     gyro : bool
-        Ask a GaitSense sensor for gyro too.
+        Ask for gyro too: a GaitSense sensor sends it in the same packets; on a Polar device
+        (Verity Sense) the GYRO stream is started next to ACC and merged onto the ACC samples
+        (:class:`gait.ble.stream.PolarImuDecoder`). A Polar device without GYRO (H10) records
+        accelerometer only.
     scanner_backend, client_backend : type, optional
         bleak backend classes (tests, ``--virtual``).
     connect_attempts : int
@@ -137,7 +143,7 @@ class BleSource:
         self.target = target
         self.sensor = sensor
         self.fs_hz = float(fs_hz)
-        self.gyro = bool(gyro) and sensor == "gaitsense"
+        self.gyro = bool(gyro)
         self.scanner_backend = scanner_backend
         self.client_backend = client_backend
         self.connect_attempts = connect_attempts
@@ -149,7 +155,8 @@ class BleSource:
         self.address: str | None = None
         self.n_connects = 0
         self.n_connect_failures = 0
-        self.decoder: Any = GaitSenseDecoder() if sensor == "gaitsense" else PolarAccDecoder(self.fs_hz)
+        self.decoder: Any = (GaitSenseDecoder() if sensor == "gaitsense"
+                             else PolarImuDecoder(self.fs_hz, gyro=self.gyro))
         self.assembler = StreamAssembler(self.fs_hz, has_gyro=self.gyro)
         self._raw: asyncio.Queue[tuple[bytes, float] | None] = asyncio.Queue()
         self._out: asyncio.Queue[Item | None] = asyncio.Queue()
@@ -166,6 +173,7 @@ class BleSource:
     def stats(self):
         s = self.assembler.stats
         s.rejected = self.decoder.counter.rejected
+        s.n_gyro_missing = int(getattr(self.decoder, "n_gyro_missing", 0))
         return s
 
     def stop(self) -> None:
@@ -204,14 +212,24 @@ class BleSource:
         self._raw.put_nowait((bytes(data), time.monotonic()))
 
     async def _consume(self) -> None:
+        flush = getattr(self.decoder, "flush", None)
+        t_host = time.monotonic()
         while True:
             got = await self._raw.get()
             if got is None:
+                if flush is not None:  # the end: what still waits for its gyro goes out now
+                    self._push(flush(), t_host)
                 break
             data, t_host = got
-            chunk = self.decoder(data)
-            if chunk is None:
+            if data is _FLUSH:
+                if flush is not None:
+                    self._push(flush(), t_host)
                 continue
+            out = self.decoder(data)
+            self._push(out if isinstance(out, list) else [] if out is None else [out], t_host)
+
+    def _push(self, chunks: list[Any], t_host: float) -> None:
+        for chunk in chunks:
             for item in self.assembler.push(chunk, t_host):
                 self._out.put_nowait(item)
 
@@ -286,27 +304,111 @@ class BleSource:
         cmd = gs.ControlCommand.start(self.fs_hz, gyro=self.gyro)
         await client.write_gatt_char(gs.CONTROL_UUID, bytes(cmd), response=True)
 
+    async def _pmd_request(self, client: BleakClient, cmd: bytes) -> pmd.PmdControlResponse:
+        """Write a PMD control point command and wait for its response (op code and type match)."""
+        op, mtype = cmd[0], cmd[1] & 0x3F if len(cmd) > 1 else 0
+        await client.write_gatt_char(pmd.CONTROL_UUID, cmd, response=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while True:
+            try:
+                raw = await asyncio.wait_for(self._pmd_responses.get(), max(0.01, deadline - loop.time()))
+                resp = pmd.PmdControlResponse.from_bytes(raw)
+            except (asyncio.TimeoutError, PacketError) as exc:
+                raise DeviceError(f"{self.device_name}: no valid answer to the PMD command "
+                                  f"{cmd[:2].hex()} ({exc or 'timeout'})") from exc
+            if resp.op_code == op and resp.measurement_type == mtype:
+                return resp
+
+    async def _pmd_offered(self, client: BleakClient, mtype: int) -> dict[int, tuple[float, ...]]:
+        """Settings the device offers for ``mtype`` (GET_SETTINGS); {} if it does not say."""
+        try:
+            resp = await self._pmd_request(client, bytes([pmd.OP_GET_SETTINGS, mtype]))
+            if resp.ok:
+                return dict(resp.settings.values)
+        except (DeviceError, PacketError) as exc:
+            log.info("PMD settings of %s: %s", pmd.MEASUREMENT_NAMES.get(mtype), exc)
+        return {}
+
+    async def _pmd_rates(self, client: BleakClient, mtype: int) -> tuple[float, ...]:
+        return tuple(float(r) for r in (await self._pmd_offered(client, mtype)).get(pmd.SAMPLE_RATE, ()))
+
+    def _gyro_start(self, offered: dict[int, tuple[float, ...]]) -> pmd.PmdStartCommand:
+        """GYRO start from what the device offers: the rate closest to the ACC rate, the finest
+        resolution, the widest range, all channels (defaults where it does not say)."""
+        cmd = pmd.PmdStartCommand.gyro(sample_rate_hz=int(round(self.fs_hz)))
+        vals = dict(cmd.settings.values)
+        rates = offered.get(pmd.SAMPLE_RATE, ())
+        if rates:
+            vals[pmd.SAMPLE_RATE] = (min(rates, key=lambda r: (abs(r - self.fs_hz), -r)),)
+        for typ in (pmd.RESOLUTION, pmd.RANGE, pmd.CHANNELS):
+            if offered.get(typ):
+                vals[typ] = (max(offered[typ]),)
+        return pmd.PmdStartCommand(pmd.GYRO, pmd.PmdSettings(vals))
+
+    @staticmethod
+    def _factor(resp: pmd.PmdControlResponse) -> float | None:
+        if not resp.parameters:
+            return None
+        try:
+            f = resp.settings.first(pmd.FACTOR)
+        except PacketError:
+            return None
+        return float(f) if f else None
+
     async def _start_polar(self, client: BleakClient) -> None:
+        """Subscribe, then start GYRO (when wanted and offered) and ACC.
+
+        GYRO first: whether the recording has gyro is settled before the first ACC sample
+        arrives (on the first connection). The gyro rate is the offered rate closest to the ACC
+        rate; the decoder interpolates it onto the ACC samples either way.
+        """
         def on_cp(_c: Any, data: bytearray) -> None:
             self._pmd_responses.put_nowait(bytes(data))
 
+        while not self._pmd_responses.empty():  # answers from a previous connection
+            self._pmd_responses.get_nowait()
         await client.start_notify(pmd.CONTROL_UUID, on_cp)
         await client.start_notify(pmd.DATA_UUID, self._on_notify)
-        cmd = pmd.PmdStartCommand.acc(sample_rate_hz=int(self.fs_hz))
-        await client.write_gatt_char(pmd.CONTROL_UUID, bytes(cmd), response=True)
-        try:
-            resp = pmd.PmdControlResponse.from_bytes(await asyncio.wait_for(self._pmd_responses.get(), 5.0))
-        except (asyncio.TimeoutError, PacketError) as exc:
-            raise DeviceError(f"{self.device_name}: no valid answer to the PMD start command ({exc})") from exc
-        if not resp.ok and resp.status != 6:  # 6 = already streaming: fine after a reconnect
-            raise DeviceError(f"{self.device_name}: the sensor refused to start: {resp.status_name}")
-        if resp.parameters:
+        dec = self.decoder
+        if dec.has_gyro:
+            features = None
             try:
-                factor = resp.settings.first(pmd.FACTOR)
-            except PacketError:
-                factor = None
-            if factor:
-                self.decoder.factor = float(factor)
+                raw = bytes(await client.read_gatt_char(pmd.CONTROL_UUID))
+                if len(raw) >= 2 and raw[0] == pmd.FEATURES_CODE:
+                    features = raw[1]
+            except (BleakError, asyncio.TimeoutError, OSError) as exc:
+                log.info("PMD features not readable: %s", exc)
+            ok = False
+            if features is None or features & (1 << pmd.GYRO):
+                cmd = self._gyro_start(await self._pmd_offered(client, pmd.GYRO))
+                try:
+                    resp = await self._pmd_request(client, bytes(cmd))
+                except DeviceError as exc:  # no answer: go on without gyro rather than fail
+                    log.warning("%s", exc)
+                else:
+                    ok = resp.ok or resp.status == 6  # 6 = already streaming: fine after a reconnect
+                    if ok:
+                        dec.gyro_fs_hz = float(cmd.settings.first(pmd.SAMPLE_RATE))
+                        dec.gyro_factor = self._factor(resp) or dec.gyro_factor
+                    else:
+                        log.warning("%s: GYRO not started: %s", self.device_name, resp.status_name)
+            if not ok and self.n_connects <= 1:  # settled before any sample: accelerometer only
+                dec.has_gyro = False
+                self.has_gyro = self.gyro = False
+                self.assembler.has_gyro = False
+                self._event("no_gyro", device=self.device_name,
+                            reason="the device has no GYRO stream" if features is not None
+                            and not features & (1 << pmd.GYRO) else "the device refused to start GYRO")
+        resp = await self._pmd_request(client, bytes(pmd.PmdStartCommand.acc(sample_rate_hz=int(self.fs_hz))))
+        if not resp.ok and resp.status != 6:  # 6 = already streaming: fine after a reconnect
+            hint = ""
+            if resp.status == 8:  # ERROR_INVALID_SAMPLE_RATE: say what it offers
+                rates = await self._pmd_rates(client, pmd.ACC)
+                if rates:
+                    hint = f" (it offers {', '.join(f'{r:g}' for r in rates)} Hz: use --fs)"
+            raise DeviceError(f"{self.device_name}: the sensor refused to start: {resp.status_name}{hint}")
+        dec.factor = self._factor(resp) or dec.factor
 
     async def _until_stopped(self, coro: Any) -> Any:
         """Await ``coro`` unless :meth:`stop` comes first (then cancel it and return None)."""
@@ -377,6 +479,7 @@ class BleSource:
                 # the link dropped: mark it and go again
                 self.state = "reconnecting"
                 t_lost = time.monotonic()
+                self._raw.put_nowait((_FLUSH, t_lost))  # ACC waiting for gyro that will not come
                 self.assembler.note_disconnect()
                 self._event("disconnected", device=self.device_name)
         finally:

@@ -73,6 +73,12 @@ class VirtualFirmware:
         self.n_packets_dropped = 0
         self.n_packets_sent = 0
         self.last_ranges: list[tuple[int, int]] = []
+        # Polar GYRO: its own stream (started by its own START), cursor and frames
+        self.gyro_streaming = False
+        self.gj = 0  # next source sample of the gyro stream
+        #: source sample indices whose gyro went out in a delivered GYRO frame
+        self.gyro_sent = np.zeros(len(self.sent), dtype=bool)
+        self.last_gyro_ranges: list[tuple[int, int]] = []
 
     # -- control ---------------------------------------------------------------------------
     @property
@@ -104,6 +110,7 @@ class VirtualFirmware:
         """Power cycle: new boot id, idle until START, index/clock/seq from zero."""
         self.boot_id = int(self._rng.integers(1, 2**32 - 1))
         self.streaming = False
+        self.gyro_streaming = False
         self.seq = 0
         self.boot_j = self.j
 
@@ -142,17 +149,58 @@ class VirtualFirmware:
             self.sent[j0:j1] = True
 
     def polar_frames(self, j_now: int, *, deliver: bool, loss: float = 0.0, per_frame: int = 36,
-                     mark: bool = True) -> list[bytes]:
+                     mark: bool = True, flush: bool = False) -> list[bytes]:
         """Polar PMD ACC frames (delta-compressed type 0, factor :data:`POLAR_FACTOR`) up to j_now."""
         scale = gs.ACC_RANGE_G[self.acc_range_code] / 32768.0 / POLAR_FACTOR  # counts -> Polar counts
 
         def frame(j0: int, j1: int) -> bytes:
             acc, _ = self._src(j0, j1)
             vals = np.rint(acc.astype(np.float64) * scale).astype(np.int64)
-            ts = POLAR_T0_NS + int(round((j1 - 1 - self.boot_j) / self.fs_hz * 1e9 * (1.0 + self.drift)))
-            return bytes(pmd.PmdDataFrame(pmd.ACC, ts, 0, True, vals))
+            return bytes(pmd.PmdDataFrame(pmd.ACC, self._polar_ts(j1 - 1), 0, True, vals))
 
-        return self._cut(j_now, per_frame, frame, deliver=deliver, loss=loss, flush=False, mark=mark)
+        flush = flush or (not self.loop and j_now >= self.n_source)  # the end of the signal
+        return self._cut(j_now, per_frame, frame, deliver=deliver, loss=loss, flush=flush, mark=mark)
+
+    def _polar_ts(self, j: int) -> int:
+        """PMD timestamp (ns since 2000) of source sample j: both streams sample at the same
+        instants (one IMU), so equal j means equal time."""
+        return POLAR_T0_NS + int(round((j - self.boot_j) / self.fs_hz * 1e9 * (1.0 + self.drift)))
+
+    def polar_gyro_frames(self, j_now: int, *, deliver: bool, loss: float = 0.0, per_frame: int = 23,
+                          mark: bool = True, flush: bool = False) -> list[bytes]:
+        """Polar PMD GYRO frames (delta-compressed type 0, factor :data:`POLAR_GYRO_FACTOR`,
+        deg/s) up to j_now, cut on their own cursor: a frame size other than the ACC one (36) and
+        a start at their own START, so GYRO frames never line up with ACC frames."""
+        self.last_gyro_ranges = []
+        if self.gyro_raw is None:
+            return []
+        if not self.loop:
+            j_now = min(j_now, self.n_source)
+        if not (deliver and self.gyro_streaming):
+            self.gj = max(self.gj, j_now)
+            return []
+        scale = gs.GYRO_RANGE_DPS[self.gyro_range_code] / 32768.0 / POLAR_GYRO_FACTOR
+        flush = flush or (not self.loop and j_now >= self.n_source)
+        out: list[bytes] = []
+        while self.gj + per_frame <= j_now or (flush and self.gj < j_now):
+            j0, j1 = self.gj, min(self.gj + per_frame, j_now)
+            self.gj = j1
+            _, gyr = self._src(j0, j1)
+            vals = np.rint(gyr.astype(np.float64) * scale).astype(np.int64)
+            payload = bytes(pmd.PmdDataFrame(pmd.GYRO, self._polar_ts(j1 - 1), 0, True, vals))
+            if loss > 0 and self._rng.random() < loss:
+                self.n_packets_dropped += 1
+                continue
+            self.n_packets_sent += 1
+            if mark:
+                self.mark_gyro_sent(j0, j1)
+            self.last_gyro_ranges.append((j0, j1))
+            out.append(payload)
+        return out
+
+    def mark_gyro_sent(self, j0: int, j1: int) -> None:
+        if len(self.gyro_sent):
+            self.gyro_sent[j0:j1] = True
 
     def _cut(self, j_now: int, size: int, make: Callable[[int, int], bytes], *, deliver: bool,
              loss: float, flush: bool, mark: bool) -> list[bytes]:
@@ -186,6 +234,8 @@ class VirtualFirmware:
 
 #: g per count of the virtual Polar device's compressed ACC frames (a Verity-Sense-like factor).
 POLAR_FACTOR = 8.0 / 32768.0
+#: deg/s per count of the virtual Polar device's compressed GYRO frames (+-2000 deg/s, 16 bit).
+POLAR_GYRO_FACTOR = 2000.0 / 32768.0
 #: Polar timestamps of the virtual device start in 2026 (ns since 2000-01-01).
 POLAR_T0_NS = 820_000_000 * 10**9
 
@@ -250,7 +300,7 @@ class VirtualSensor:
             self._ctrl = gatt.Characteristic(
                 pmd.CONTROL_UUID, P.READ | P.WRITE | P.INDICATE,
                 gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE,
-                gatt.CharacteristicValue(read=lambda c: bytes([pmd.FEATURES_CODE, 0x04]), write=self._write_pmd))
+                gatt.CharacteristicValue(read=self._read_pmd_features, write=self._write_pmd))
             self.device.add_service(gatt.Service(pmd.SERVICE_UUID, [self._ctrl, self._data]))
             self._service_uuid = pmd.SERVICE_UUID
         else:
@@ -269,28 +319,48 @@ class VirtualSensor:
             raise ATT_Error(0x80) from exc  # application error: bad command
         self.log.append((self.fw.j / self.fw.fs_hz, f"command {bytes(value).hex()}"))
 
+    def _read_pmd_features(self, connection: Any) -> bytes:
+        bits = 1 << pmd.ACC
+        if self.fw.gyro_raw is not None:
+            bits |= 1 << pmd.GYRO
+        return bytes([pmd.FEATURES_CODE, bits])
+
     def _write_pmd(self, connection: Any, value: bytes) -> None:
+        """The PMD control point: GET_SETTINGS, START and STOP of ACC and (with gyro) GYRO."""
         value = bytes(value)
         op = value[0] if value else 0
         mtype = value[1] & 0x3F if len(value) > 1 else 0
         status, params = 0, b""
-        if op == pmd.OP_START:
+        offered = {pmd.ACC: True, pmd.GYRO: self.fw.gyro_raw is not None}
+        if op in (pmd.OP_GET_SETTINGS, pmd.OP_START, pmd.OP_STOP) and not offered.get(mtype, False):
+            status = 3  # ERROR_NOT_SUPPORTED
+        elif op == pmd.OP_GET_SETTINGS:
+            rng = 8 if mtype == pmd.ACC else 2000
+            params = bytes(pmd.PmdSettings({pmd.SAMPLE_RATE: (int(self.fw.fs_hz),), pmd.RESOLUTION: (16,),
+                                            pmd.RANGE: (rng,)}))
+        elif op == pmd.OP_START:
             try:
                 cmd = pmd.PmdStartCommand.from_bytes(value)
             except PacketError:
                 status = 4
             else:
-                if cmd.measurement_type != pmd.ACC:
-                    status = 3
-                elif self.fw.streaming:
+                on = self.fw.streaming if mtype == pmd.ACC else self.fw.gyro_streaming
+                if on:
                     status = 6
                 elif int(cmd.settings.first(pmd.SAMPLE_RATE, self.fw.fs_hz)) != int(self.fw.fs_hz):
                     status = 8
-                else:
+                elif mtype == pmd.ACC:
                     self.fw.streaming = True
                     params = bytes(pmd.PmdSettings({pmd.FACTOR: (POLAR_FACTOR,)}))
+                else:
+                    self.fw.gyro_streaming = True
+                    self.fw.gj = max(self.fw.gj, self.fw.j)  # from now on
+                    params = bytes(pmd.PmdSettings({pmd.FACTOR: (POLAR_GYRO_FACTOR,)}))
         elif op == pmd.OP_STOP:
-            self.fw.streaming = False
+            if mtype == pmd.GYRO:
+                self.fw.gyro_streaming = False
+            else:
+                self.fw.streaming = False
         else:
             status = 1
         resp = pmd.PmdControlResponse(op, mtype, status, False, params)
@@ -397,15 +467,21 @@ class VirtualSensor:
         # like the firmware: notify only while a client is subscribed, else the samples are lost
         deliver = self._subscribed()
         if self.protocol == "polar":
-            pkts = self.fw.polar_frames(j_now, deliver=deliver, loss=self.faults.packet_loss, mark=False)
+            pkts = self.fw.polar_frames(j_now, deliver=deliver, loss=self.faults.packet_loss, mark=False,
+                                        flush=flush)
+            sent = [(j1, p, self.fw.mark_sent, j0) for p, (j0, j1) in zip(pkts, self.fw.last_ranges)]
+            gpkts = self.fw.polar_gyro_frames(j_now, deliver=deliver, loss=self.faults.packet_loss, mark=False,
+                                              flush=flush)
+            sent += [(j1, p, self.fw.mark_gyro_sent, j0) for p, (j0, j1) in zip(gpkts, self.fw.last_gyro_ranges)]
+            sent.sort(key=lambda x: x[0])  # in the order the frames fill up
         else:
             pkts = self.fw.advance(j_now, deliver=deliver, loss=self.faults.packet_loss, flush=flush, mark=False)
-        ranges = list(self.fw.last_ranges)
-        for p, (j0, j1) in zip(pkts, ranges):
+            sent = [(j1, p, self.fw.mark_sent, j0) for p, (j0, j1) in zip(pkts, self.fw.last_ranges)]
+        for j1, p, mark, j0 in sent:
             if self._conn is None:
                 break
             await self.device.notify_subscribers(self._data, p)
-            self.fw.mark_sent(j0, j1)
+            mark(j0, j1)
 
 
 async def _self_check() -> None:  # pragma: no cover - manual smoke test

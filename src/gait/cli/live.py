@@ -23,8 +23,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", default=None, metavar="run.csv",
                    help="recording to write (default: gait-live-YYYYmmdd-HHMMSS.csv here)")
     p.add_argument("--fs", dest="fs_hz", type=float, default=None, metavar="HZ",
-                   help="sampling rate to ask for (default 100 Hz GaitSense, 200 Hz Polar)")
-    p.add_argument("--no-gyro", action="store_true", help="ask a GaitSense sensor for accelerometer only")
+                   help="sampling rate to ask for (default 100 Hz GaitSense, 200 Hz Polar H10; "
+                        "a Polar Verity Sense needs --fs 52)")
+    p.add_argument("--no-gyro", action="store_true",
+                   help="accelerometer only (by default a GaitSense sensor sends gyro too, and on a "
+                        "Polar Verity Sense the GYRO stream is recorded next to ACC)")
     p.add_argument("--mount", default=None,
                    help="how the sensor is worn (default gaitsense-right-hip for GaitSense)")
     p.add_argument("--virtual", action="store_true",
@@ -71,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         raise GaitError(f"--duration must be a positive number of seconds, got {args.duration} "
                         "(leave it out to record until Ctrl-C)")
     out = new_recording_path(args.output or datetime.now().strftime("gait-live-%Y%m%d-%H%M%S.csv"))
-    mount = args.mount or ("gaitsense-right-hip" if args.sensor == "gaitsense" else None)
+    # (the virtual sensor plays the simulator's signal as worn on the right hip, Polar or not)
+    mount = args.mount or ("gaitsense-right-hip" if args.sensor == "gaitsense" or args.virtual else None)
     console = Console(stderr=True)
     title = "gait live" + (" (virtual sensor)" if args.virtual else "")
 

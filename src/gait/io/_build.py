@@ -412,6 +412,12 @@ def build_recording(raw: RawData, opts: Options) -> Recording:
         acc[~valid] = np.nan
         if gyro is not None:
             gyro[~valid] = np.nan
+    if gyro is not None and raw.gyro_missing:  # samples without gyro (see RawData.gyro_missing)
+        for a, b in raw.gyro_missing:
+            i0 = max(0, math.ceil((a - t0) * fs - 0.01))  # (stamps are rounded to 1e-6 s)
+            i1 = min(n - 1, math.floor((b - t0) * fs + 0.01))
+            if i1 >= i0:
+                gyro[i0:i1 + 1] = np.nan
 
     n_repaired = ca.n_nan + ca.n_dup + ca.n_unsorted + n_filled + raw.n_dropped
     notes = list(raw.notes)

@@ -82,6 +82,9 @@ class RawData:
     extra: dict[str, Any] = field(default_factory=dict)
     #: Rows dropped while parsing (truncated last line, ...), counted as repaired.
     n_dropped: int = 0
+    #: (first, last) stamps, s, of runs of samples that have acceleration but no gyro: the
+    #: recording keeps them as valid samples with NaN gyro (``gait-recording/1`` `nan` cells).
+    gyro_missing: list[tuple[float, float]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- CSV sniffing

@@ -90,8 +90,38 @@ def read(src: Source, *, fs_hz: float | None = None) -> RawData:
                          path=label)
     raw, _ = read_table(src, name, fmt=NAME, comment="#", lines=lines)
     apply_header(raw, header, label)
+    keep_rows_without_gyro(raw)
     raw.extra["events"] = read_events(src, name)
     return raw
+
+
+def keep_rows_without_gyro(raw: RawData) -> None:
+    """Rows with acceleration but ``nan`` gyro (the live recorder writes them when a Polar GYRO
+    frame was lost) are samples, not holes: the gyro stream gets them interpolated, so the common
+    gap policy sees no hole, and :attr:`RawData.gyro_missing` makes the recording's gyro NaN
+    there again. Without any gyro value the file is read as accelerometer only."""
+    g, a = raw.gyro, raw.acc
+    if g is None or len(g.t_s) != len(a.t_s):
+        return
+    gx = np.asarray(g.xyz, dtype=np.float64)
+    t = np.asarray(g.t_s, dtype=np.float64)
+    has_acc = np.isfinite(t) & np.isfinite(np.asarray(a.xyz, dtype=np.float64)).all(axis=1)
+    good = np.isfinite(t) & np.isfinite(gx).all(axis=1)
+    miss = has_acc & ~good
+    if not miss.any():
+        return
+    if good.sum() < 2:
+        raw.gyro = None
+        raw.notes.append("no gyro values: read as accelerometer only")
+        return
+    gx = gx.copy()
+    for c in range(3):
+        gx[miss, c] = np.interp(t[miss], t[good], gx[good, c])
+    g.xyz = gx
+    edges = np.diff(np.concatenate(([0], miss.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    raw.gyro_missing = [(float(t[i]), float(t[j])) for i, j in zip(starts, stops)]
+    raw.notes.append(f"{int(miss.sum())} samples without gyro (lost gyro frames): kept, gyro NaN")
 
 
 def apply_header(raw: RawData, header: dict[str, Any], label: str) -> None:
@@ -300,6 +330,8 @@ class RecordingWriter:
 
     Samples with ``valid`` False are not written; a run of them becomes one
     ``# event {"kind": "gap", "start_s", "end_s"}`` line when data resume (or at close).
+    A sample with acceleration but NaN gyro is written with ``nan`` gyro cells (the readers keep
+    its acceleration and give it NaN gyro).
 
     Examples
     --------
@@ -369,9 +401,9 @@ class RecordingWriter:
                 raise GaitError("this recording has gyro columns: append gyro_rad_s too")
             gyro = np.asarray(gyro_rad_s, dtype=np.float64).reshape(len(t), 3)
         ok = np.ones(len(t), dtype=bool) if valid is None else np.asarray(valid, dtype=bool).copy()
+        # the accelerometer decides what is a sample: a row whose gyro alone is missing (a lost
+        # Polar GYRO frame) is written with `nan` gyro, never dropped
         ok &= np.isfinite(acc).all(axis=1)
-        if gyro is not None:
-            ok &= np.isfinite(gyro).all(axis=1)
         text = []
         # gap bookkeeping: a run of invalid samples -> one event when data resume
         bounds = [0, *(np.flatnonzero(np.diff(ok.astype(np.int8))) + 1).tolist(), len(t)]

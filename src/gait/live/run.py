@@ -73,8 +73,10 @@ def summarize(session: LiveSession, state: LiveState, *, output: Path | None, re
               console: Console) -> None:
     """Print what happened; analyse the recording offline and write the report next to it."""
     lost = f"{100 * state.loss_fraction:.1f} % samples lost" if state.n_samples else "no samples"
+    no_gyro = int(getattr(getattr(session.source, "stats", None), "n_gyro_missing", 0) or 0)
     console.print(f"{state.t_s:.1f} s, {state.n_steps} steps (live), {lost}, "
-                  f"{state.n_reconnects} reconnects, {state.n_restarts} firmware restarts")
+                  f"{state.n_reconnects} reconnects, {state.n_restarts} firmware restarts"
+                  + (f", {no_gyro} samples without gyro (lost GYRO frames)" if no_gyro else ""))
     if output is None or not output.exists():
         return
     console.print(f"recording: {output}")

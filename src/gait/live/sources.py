@@ -98,7 +98,7 @@ def virtual_ble_source(signal: Recording, *, speed: float = 1.0, protocol: str =
 
     logging.getLogger("bumble").setLevel(logging.ERROR)  # the emulated controller is chatty
     radio = VirtualRadio()
-    use_gyro = gyro and protocol == "gaitsense"
+    use_gyro = gyro and signal.has_gyro
     fw = VirtualFirmware(signal.acc_m_s2, gyro_rad_s=signal.gyro_rad_s if use_gyro else None,
                          fs_hz=signal.fs_hz, loop=loop_signal)
     name = name or ("GaitSense-Virtual" if protocol == "gaitsense" else "Polar Sense Virtual")
