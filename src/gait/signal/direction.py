@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from itertools import repeat
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -512,11 +514,15 @@ class DirectionEstimator:
         s0 = np.where(fits, s0, i0)
         off = np.where(fits, shift // q, 0)  # the stride's first block inside the slice
         r0 = np.array(a0l, dtype=np.intp) + s0  # first row of each slice in its source
-        has_g = np.array([sr[1] is not None for sr in srcs], dtype=bool)
         # acc and gyro side by side, block sums of q samples (summed in sample order)
         fits_l = fits.tolist()
         first = srcs[0]
-        if all(fits_l) and all(sr is first for sr in srcs):
+        one_src = all(map(is_, srcs, repeat(first)))
+        if one_src:
+            has_g = np.full(k, first[1] is not None)
+        else:
+            has_g = np.array([sr[1] is not None for sr in srcs], dtype=bool)
+        if one_src and all(fits_l):
             X = self._gather(first, r0, self._work("X", (k, Lb, 6)))  # one buffer (analyzer)
         else:
             X = self._work("X", (k, Lb, 6))
@@ -559,18 +565,27 @@ class DirectionEstimator:
         mask = (rel >= 0) & (rel < nb.astype(float)[:, None])
         mk = mask.astype(float)
         ph = a_ph[:, None] + b_ph[:, None] * rel
-        W = self._work("W", (k, 7, Lb))
-        c1 = np.cos(ph) * mk
-        s1 = np.sin(ph) * mk
-        c2 = c1 * c1 - s1 * s1
-        s2 = 2.0 * c1 * s1
-        W[:, 0] = c1
-        W[:, 1] = c2
-        W[:, 2] = c2 * c2 - s2 * s2
-        W[:, 3] = s1
-        W[:, 4] = s2
-        W[:, 5] = 2.0 * c2 * s2
-        W[:, 6] = mk
+        # the kernels, kernel-major (every one a contiguous (k, Lb) block: numpy's fastest
+        # loops), computed in place: the same operations as c1 = cos(ph) * mk,
+        # c2 = c1 * c1 - s1 * s1, s2 = 2.0 * c1 * s1, c4 = c2 * c2 - s2 * s2, s4 = 2.0 * c2 * s2
+        Wt = self._work("W", (7, k, Lb))
+        c1, c2, c4, s1, s2, s4 = Wt[0], Wt[1], Wt[2], Wt[3], Wt[4], Wt[5]
+        np.cos(ph, out=c1)
+        c1 *= mk
+        np.sin(ph, out=s1)
+        s1 *= mk
+        tmp = np.multiply(s1, s1, out=ph)  # (ph is not needed any more)
+        np.multiply(c1, c1, out=c2)
+        c2 -= tmp
+        np.multiply(c1, 2.0, out=s2)
+        s2 *= s1
+        np.multiply(s2, s2, out=tmp)
+        np.multiply(c2, c2, out=c4)
+        c4 -= tmp
+        np.multiply(c2, 2.0, out=s4)
+        s4 *= s2
+        Wt[6] = mk
+        W = Wt.transpose(1, 0, 2)  # (k, 7, Lb) view
         R = np.matmul(W, X)  # (k, 7 kernels, 6 channels)
         # a NaN anywhere in a stride poisons its sums: such steps carry no evidence
         tot = R[:, 6]
@@ -593,7 +608,7 @@ class DirectionEstimator:
         nn = nb.astype(float)[:, None, None]
         R = R / nn
         # remove each window's mean: C_k(x - mu) = C_k(x) - mu C_k(1)
-        R = R[:, :6, :] - (W[:, :6, :].sum(axis=2) / nn[:, :, 0])[:, :, None] * R[:, 6:7, :]
+        R = R[:, :6, :] - (Wt[:6].sum(axis=2).T / nn[:, :, 0])[:, :, None] * R[:, 6:7, :]
         Cs = R[:, :3, :] - 1j * R[:, 3:, :]  # e^{-i phi} = cos - i sin
         if k == m:
             C, U, va, hg, vmin_g = Cs, ups, valid, has_g, vmin / G0_M_S2
@@ -632,8 +647,10 @@ class DirectionEstimator:
         lo = int(r0.min())
         rr = r0 - lo
         n1 = int(rr.max()) + Lb * q - q + 1  # block sums starting at every sample
-        flat = self._work("flat", (6 * n1,))
-        for B, part in ((A, flat[:3 * n1].reshape(n1, 3)), (G, flat[3 * n1:].reshape(n1, 3))):
+        # block sums, one row per start sample: n1 acc rows, then n1 gyro rows; every slice's
+        # blocks are rows of it (acc row, gyro row), read in one take
+        rows = self._work("rows", (2 * n1, 3))
+        for B, part in ((A, rows[:n1]), (G, rows[n1:])):
             if B is None:
                 part[...] = 0.0
             elif q > 1:
@@ -642,12 +659,9 @@ class DirectionEstimator:
                     part += B[lo + i:lo + n1 + i]
             else:
                 part[...] = B[lo:lo + n1]
-        # flat index of (slice, block, channel): acc rows first, then gyro rows
-        base = (np.arange(0, 3 * q * Lb, 3 * q)[:, None]
-                + np.array([0, 1, 2, 3 * n1, 3 * n1 + 1, 3 * n1 + 2])[None, :]).reshape(-1)
-        idx = self._work("idx", (k, 6 * Lb), np.intp)
-        np.add((3 * rr)[:, None], base[None, :], out=idx)
-        np.take(flat, idx, out=out.reshape(k, 6 * Lb), mode="clip")  # all in range
+        idx = self._work("idx", (k, Lb, 2), np.intp)
+        np.add(rr[:, None, None], (np.arange(0, q * Lb, q)[:, None] + np.array([0, n1]))[None], out=idx)
+        np.take(rows, idx, axis=0, out=out.reshape(k, Lb, 2, 3), mode="clip")  # all in range
         return out
 
     def _decay_only(self, m: int) -> None:
