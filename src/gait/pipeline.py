@@ -844,8 +844,8 @@ class StreamAnalyzer:
             return None
         acc = buf[w0 - fb0 : w1 - fb0]
         t_w0 = self._t0 + w0 / self.fs_hz
-        gx, gy, gz = float(g_hat[0]), float(g_hat[1]), float(g_hat[2])
-        ex, ey, ez = float(fw[0]), float(fw[1]), float(fw[2])
+        gx, gy, gz = g_hat.tolist()
+        ex, ey, ez = fw.tolist()
         c = ex * gx + ey * gy + ez * gz  # the forward axis levelled onto the horizontal plane
         ex, ey, ez = ex - c * gx, ey - c * gy, ez - c * gz
         n = math.sqrt(ex * ex + ey * ey + ez * ez)

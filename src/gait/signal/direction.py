@@ -46,8 +46,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from itertools import repeat
-from operator import is_
+from itertools import chain, repeat
+from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
@@ -130,6 +130,9 @@ _BATCH = 256  # steps per vectorised batch (bounds the temporary arrays)
 _SMALL = 16  # batches up to this size run the covariance recursion in a plain loop
 _SMALL_STRIDES = 4  # batches up to this size find the stride windows over plain floats
 _VEC_RELEASE = 8  # release this many steps of a decided chain or more as arrays
+
+
+_T_S = attrgetter("t_s")
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -384,10 +387,11 @@ class DirectionEstimator:
         m = len(rows)
         q = self._q
         steps, tprev, srcs, a0, nwl, t0l, fsl, perl, ghs, raws = zip(*rows)
-        t = np.array([s.t_s for s in steps])
-        tp = np.array(tprev, dtype=float)
-        tn = np.array(tnext, dtype=float)
-        meta = np.array([t0l, fsl, perl, nwl], dtype=float)
+        fromiter = np.fromiter
+        t = fromiter(map(_T_S, steps), float, m)
+        tp = fromiter(tprev, float, m)
+        tn = fromiter(tnext, float, m)
+        meta = fromiter(chain(t0l, fsl, perl, nwl), float, 4 * m).reshape(4, m)
         t0w, fsw, per, nw = meta[0], meta[1], meta[2], meta[3]
         if m <= _SMALL_STRIDES:  # a few steps: the same arithmetic over plain floats
             w0, T, i0a, i1a, half, cand = self._strides_small(t, tp, tn, per, t0w, fsw, nw)
@@ -505,7 +509,7 @@ class DirectionEstimator:
             nwl = [nw_all[j] for j in sl]
             ghs = [ghs_all[j] for j in sl]
             raws = [raws_all[j] for j in sl]
-        lens = np.array(nwl, dtype=np.intp)
+        lens = np.fromiter(nwl, np.intp, k)
         # each slice starts at the stride (or earlier by whole blocks, at the window's end)
         shift = np.maximum(0, i0 + Ls - lens)
         shift = -(-shift // q) * q
@@ -513,7 +517,7 @@ class DirectionEstimator:
         fits = s0 >= 0
         s0 = np.where(fits, s0, i0)
         off = np.where(fits, shift // q, 0)  # the stride's first block inside the slice
-        r0 = np.array(a0l, dtype=np.intp) + s0  # first row of each slice in its source
+        r0 = np.fromiter(a0l, np.intp, k) + s0  # first row of each slice in its source
         # acc and gyro side by side, block sums of q samples (summed in sample order)
         fits_l = fits.tolist()
         first = srcs[0]
@@ -806,16 +810,16 @@ class DirectionEstimator:
         a_stay, a_sw = 1.0 - p.p_switch, p.p_switch
         exp, log = math.exp, math.log
         llr_l = llr.tolist()
-        pf_l = [0.0] * m
-        for j, x in enumerate(llr_l):
+        pf_l: list[float] = []
+        put = pf_l.append
+        for x in llr_l:
             pf = prior * a_stay + (1.0 - prior) * a_sw
             if x == 0.0:
                 prior = pf
             else:
                 lo = log(pf / (1.0 - pf)) + x
-                lo = -30.0 if lo < -30.0 else (30.0 if lo > 30.0 else lo)
-                prior = 1.0 / (1.0 + exp(-lo))
-            pf_l[j] = prior
+                prior = 1.0 / (1.0 + exp(-(-30.0 if lo < -30.0 else (30.0 if lo > 30.0 else lo))))
+            put(prior)
         self._p_last = prior
         self._e_steps += steps
         self._e_llr += llr_l
@@ -972,8 +976,8 @@ class DirectionEstimator:
         ps = self.p.p_switch
         a_stay = 1 - ps
         pmin = self.p.min_confidence
-        Lr = np.exp(np.clip(np.array(llr_next), -30.0, 30.0))
-        pf = np.array(pfs)
+        Lr = np.exp(np.clip(np.fromiter(llr_next, float, len(llr_next)), -30.0, 30.0))
+        pf = np.fromiter(pfs, float, len(pfs))
         nf = a_stay * Lr + ps
         nb = ps * Lr + a_stay
         z = nf + nb
