@@ -509,22 +509,19 @@ class StreamAnalyzer:
         rh = det.rhythm[r].tolist()
         virt = det.virtual[keep].tolist() if det.virtual is not None else [False] * len(pos)
         if self._trivial_stage:  # the do-nothing stage ignores the window: no gravity needed
-            # (the tuples built by map/zip in C; keys come in runs, those of the rows r: one
-            # slice per run)
-            none = repeat(None)
-            items = list(zip(pos, map(StepFeatures, per, amp, vmin, rh, virt), f0, f1, none, none))
-            i0 = 0
-            for i1 in np.flatnonzero(np.diff(r)).tolist():
-                out[keys[i0]] += items[i0 : i1 + 1]
-                i0 = i1 + 1
-            if items:
-                out[keys[i0]] += items[i0:]
-            return
-        g_hat = det.g_hat[r]
-        g_m = det.g_m_s2[r].tolist()
-        for j, key in enumerate(keys):
-            out[key].append((pos[j], StepFeatures(per[j], amp[j], vmin[j], rh[j], virt[j]), f0[j], f1[j],
-                             g_hat[j], g_m[j]))
+            g_hat = g_m = repeat(None)
+        else:  # (one row view of the gravity directions per detection)
+            g_hat = list(det.g_hat[r])
+            g_m = det.g_m_s2[r].tolist()
+        # the tuples built by map/zip in C; keys come in runs, those of the rows r: one slice
+        # per run
+        items = list(zip(pos, map(StepFeatures, per, amp, vmin, rh, virt), f0, f1, g_hat, g_m))
+        i0 = 0
+        for i1 in np.flatnonzero(np.diff(r)).tolist():
+            out[keys[i0]] += items[i0 : i1 + 1]
+            i0 = i1 + 1
+        if items:
+            out[keys[i0]] += items[i0:]
 
     def _frame_partial(self, k: int) -> list:
         H, B, A, nd = self._H, self._B, self._A, self._nd
