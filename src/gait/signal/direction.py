@@ -568,30 +568,17 @@ class DirectionEstimator:
         rel = np.arange(Lb, dtype=float)[None, :] - off.astype(float)[:, None]
         mask = (rel >= 0) & (rel < nb.astype(float)[:, None])
         mk = mask.astype(float)
+        ph = a_ph[:, None] + b_ph[:, None] * rel
         # the kernels, kernel-major (every one a contiguous (k, Lb) block: numpy's fastest
-        # loops), computed in place: c1 = cos(ph) * mk, s1 = sin(ph) * mk at the phase
-        # ph = a + b * rel of each block, then c2 = c1 * c1 - s1 * s1, s2 = 2.0 * c1 * s1,
-        # c4 = c2 * c2 - s2 * s2, s4 = 2.0 * c2 * s2
+        # loops), computed in place: the same operations as c1 = cos(ph) * mk,
+        # c2 = c1 * c1 - s1 * s1, s2 = 2.0 * c1 * s1, c4 = c2 * c2 - s2 * s2, s4 = 2.0 * c2 * s2
         Wt = self._work("W", (7, k, Lb))
         c1, c2, c4, s1, s2, s4 = Wt[0], Wt[1], Wt[2], Wt[3], Wt[4], Wt[5]
-        # e^{i ph} for block p = 8 u + v as e^{i (a' + 8 b u)} e^{i b v} (a' = a - b off): one
-        # cos/sin pair per 8 blocks plus 8 per stride instead of one per block (each factor
-        # correct to 1 ulp, so the kernels to a few 1e-16)
-        nu = -(-Lb // 8)
-        a1 = a_ph - b_ph * off.astype(float)
-        pu = a1[:, None] + (8.0 * b_ph)[:, None] * np.arange(nu, dtype=float)[None, :]
-        pv = b_ph[:, None] * np.arange(8, dtype=float)[None, :]
-        fu = np.empty((k, nu), dtype=complex)
-        np.cos(pu, out=fu.real)
-        np.sin(pu, out=fu.imag)
-        ev = np.empty((k, 8), dtype=complex)
-        np.cos(pv, out=ev.real)
-        np.sin(pv, out=ev.imag)
-        z = (fu[:, :, None] * ev[:, None, :]).reshape(k, 8 * nu)[:, :Lb]
-        np.multiply(z.real, mk, out=c1)
-        np.multiply(z.imag, mk, out=s1)
-        tmp = self._work("tmp", (k, Lb))
-        np.multiply(s1, s1, out=tmp)
+        np.cos(ph, out=c1)
+        c1 *= mk
+        np.sin(ph, out=s1)
+        s1 *= mk
+        tmp = np.multiply(s1, s1, out=ph)  # (ph is not needed any more)
         np.multiply(c1, c1, out=c2)
         c2 -= tmp
         np.multiply(c1, 2.0, out=s2)
