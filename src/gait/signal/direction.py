@@ -126,7 +126,7 @@ class StepEvidence:
     llr: float = 0.0
 
 
-_BATCH = 256  # steps per vectorised batch (bounds the temporary arrays)
+_BATCH = 512  # steps per vectorised batch (bounds the temporary arrays: about 10 MB)
 _SMALL = 16  # batches up to this size run the covariance recursion in a plain loop
 _SMALL_STRIDES = 4  # batches up to this size find the stride windows over plain floats
 _VEC_RELEASE = 8  # release this many steps of a decided chain or more as arrays
