@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import attrgetter, is_
 from typing import Any
 
@@ -133,6 +133,7 @@ _VEC_RELEASE = 8  # release this many steps of a decided chain or more as arrays
 
 
 _T_S = attrgetter("t_s")
+_INDEX = attrgetter("index")
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -359,8 +360,7 @@ class DirectionEstimator:
         known when that step was evaluated (so the same whatever the batching), or None when
         its sign was not known yet. Kept only once ``keep_forward_axes`` is set (the analyzer
         does, to time backward contacts); each entry is returned once."""
-        v = self._fwd_axes.pop(index, None)
-        return v if v is not None and v[0] == v[0] else None  # (NaN: no axis)
+        return self._fwd_axes.pop(index, None)  # (steps without an axis are not kept)
 
     # ------------------------------------------------------------------ evaluation
     def _effective_sign(self) -> int:
@@ -849,8 +849,11 @@ class DirectionEstimator:
         # before the session's sign is known: the step's own vote, when it has one
         sign = np.where((sign == 0) & vote, np.sign(inc), sign)
         A = sign[:, None] * E  # NaN rows: no axis (yet)
-        A[sign == 0] = np.nan
-        self._fwd_axes.update(zip([s.index for s in steps], A))
+        has = (sign != 0) & (A[:, 0] == A[:, 0])  # only steps with an axis are kept
+        if has.all():
+            self._fwd_axes.update(zip(map(_INDEX, steps), A))
+        elif has.any():
+            self._fwd_axes.update(zip(compress(map(_INDEX, steps), has.tolist()), A[has]))
 
     def _votes_and_no_gyro(self, llr: np.ndarray, vote: np.ndarray, no_pa: np.ndarray,
                            inc: np.ndarray, gait: np.ndarray, av: np.ndarray,
