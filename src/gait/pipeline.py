@@ -146,6 +146,8 @@ class StreamAnalyzer:
         self._after = self._W if after is None else max(0, min(self._W, int(round(float(after) * fs))))
         #: The do-nothing stage: steps skip the window and the stage (same result, faster).
         self._trivial_stage = type(self.stage) is UnknownDirection
+        #: A batching stage (``push_steps``): without gaps, the lean frame loop _frames_batch.
+        self._batching = not self._trivial_stage and getattr(self.stage, "push_steps", None) is not None
         #: Steps detected but not yet handed to the stage (waiting for their window's end).
         self._pend: list[tuple] = []
         #: Reports of the last frame after its own region, waiting for the next frame.
@@ -413,6 +415,8 @@ class StreamAnalyzer:
         end_k = k_end if final else None
         if self._trivial_stage and not self._invalid and not self._pend:
             out += self._frames_fast(ks, dets, nd, end_k)
+        elif self._batching and not self._invalid:
+            out += self._frames_batch(ks, dets, nd, end_k)
         else:
             HM = H * self._M
             for k in ks:
@@ -505,22 +509,19 @@ class StreamAnalyzer:
         rh = det.rhythm[r].tolist()
         virt = det.virtual[keep].tolist() if det.virtual is not None else [False] * len(pos)
         if self._trivial_stage:  # the do-nothing stage ignores the window: no gravity needed
-            # (the tuples built by map/zip in C; keys come in runs, those of the rows r: one
-            # slice per run)
-            none = repeat(None)
-            items = list(zip(pos, map(StepFeatures, per, amp, vmin, rh, virt), f0, f1, none, none))
-            i0 = 0
-            for i1 in np.flatnonzero(np.diff(r)).tolist():
-                out[keys[i0]] += items[i0 : i1 + 1]
-                i0 = i1 + 1
-            if items:
-                out[keys[i0]] += items[i0:]
-            return
-        g_hat = det.g_hat[r]
-        g_m = det.g_m_s2[r].tolist()
-        for j, key in enumerate(keys):
-            out[key].append((pos[j], StepFeatures(per[j], amp[j], vmin[j], rh[j], virt[j]), f0[j], f1[j],
-                             g_hat[j], g_m[j]))
+            g_hat = g_m = repeat(None)
+        else:  # (one row view of the gravity directions per detection)
+            g_hat = list(det.g_hat[r])
+            g_m = det.g_m_s2[r].tolist()
+        # the tuples built by map/zip in C; keys come in runs, those of the rows r: one slice
+        # per run
+        items = list(zip(pos, map(StepFeatures, per, amp, vmin, rh, virt), f0, f1, g_hat, g_m))
+        i0 = 0
+        for i1 in np.flatnonzero(np.diff(r)).tolist():
+            out[keys[i0]] += items[i0 : i1 + 1]
+            i0 = i1 + 1
+        if items:
+            out[keys[i0]] += items[i0:]
 
     def _frame_partial(self, k: int) -> list:
         H, B, A, nd = self._H, self._B, self._A, self._nd
@@ -648,6 +649,62 @@ class StreamAnalyzer:
         self._k = ks[-1] + 1
         return out
 
+    def _frames_batch(self, ks: range, dets: dict[int, list], nd: int, end_k: int | None) -> list:
+        """The frame loop of :meth:`_run` for a batching stage (``push_steps``) with no gap:
+        :meth:`_emit_detection` (which then only queues the step for :meth:`_release`) and
+        :meth:`_check_stale` per frame, with the state in locals and the staleness test reduced
+        to one comparison per frame (:meth:`_stale_bound`), as in :meth:`_frames_fast`."""
+        out: list = []
+        t0, fs, k_same = self._t0, self.fs_hz, self._same_step_k
+        H, M, W = self._H, self._M, self._W
+        no_t = -math.inf
+        last_idx, last_pos, last_t = self._last_det_idx, self._last_det_pos, self._last_det_t
+        iv = self._det_iv
+        feats = self._feat
+        pend = self._pend
+        bound = self._stale_bound() if last_t != no_t else 0.0
+        HM = H * M
+        for k in ks:
+            dk = dets[k]
+            if self._tail or (dk and dk[-1][0] >= (k + 1) * HM):  # (the usual frame: no tail)
+                dk = self._settle_tail(k, dk, end_k)
+            if dk:
+                took = False
+                for pos, feat, f0, f1, g_hat, g_m in dk:
+                    idx = int(pos + 0.5)
+                    if idx <= last_idx or idx < f0 or idx >= f1 or pos - last_pos < k_same * feat.period_s:
+                        continue
+                    t = t0 + pos / fs
+                    if last_t != no_t:
+                        iv.append(t - last_t)
+                        if len(iv) > 9:
+                            del iv[0]
+                        self._det_iv_sorted = False
+                    else:
+                        self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
+                        self._det_iv_sorted = True
+                    last_idx, last_pos, last_t = idx, pos, t
+                    took = True
+                    feats[idx] = feat
+                    w0 = idx - W
+                    pend.append((Step(t, idx), w0 if w0 > f0 else f0, g_hat, g_m, feat.period_s))
+                if took:
+                    bound = self._stale_bound()
+            if last_t != no_t:
+                frontier = min((k + 1) * H, nd) * M
+                if t0 + frontier / fs - last_t > bound:
+                    self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
+                    self._k = k + 1
+                    out += self._check_stale(frontier)
+                    last_t = self._last_det_t
+                    iv = self._det_iv
+                    pend = self._pend
+                    if last_t != no_t:
+                        bound = self._stale_bound()
+        self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
+        self._k = ks[-1] + 1
+        return out
+
     def _release(self, limit: int | None) -> list:
         """Hand the waiting steps to the direction stage, in order, once the signal their
         window needs has arrived: ``window_after_s`` after the step, cut at the next invalid
@@ -667,19 +724,28 @@ class StreamAnalyzer:
             return out
         n, after, inv = self._n, self._after, self._invalid
         ends: list[int] = []
-        for p in pend:
-            idx = p[0].index
-            need = idx + after + 1
-            for a, _b in inv:
-                if a > idx:
-                    if a < need:
-                        need = a
+        if not inv:  # (the usual case: the same ends as the loop below)
+            for p in pend:
+                need = p[0].index + after + 1
+                if limit is not None and limit < need:
+                    need = limit
+                if need > n:
                     break
-            if limit is not None and limit < need:
-                need = limit
-            if need > n:
-                break
-            ends.append(need)  # the same for every chunking (w1 of the window)
+                ends.append(need)
+        else:
+            for p in pend:
+                idx = p[0].index
+                need = idx + after + 1
+                for a, _b in inv:
+                    if a > idx:
+                        if a < need:
+                            need = a
+                        break
+                if limit is not None and limit < need:
+                    need = limit
+                if need > n:
+                    break
+                ends.append(need)  # the same for every chunking (w1 of the window)
         if not ends:
             return out
         ready = pend[:len(ends)]
@@ -687,11 +753,9 @@ class StreamAnalyzer:
         push_steps = getattr(self.stage, "push_steps", None)
         if push_steps is not None:
             steps, starts, g_hats, _g_m, periods = zip(*ready)
-            if self._refine_back:  # (views: the buffer may be trimmed before the stage releases them)
-                acc, fb0, t0, fs = self._acc, self._fb0, self._t0, self.fs_hz
-                ctx = self._back_ctx
-                for st, w0, w1, gh, per in zip(steps, starts, ends, g_hats, periods):
-                    ctx[st.index] = (acc[w0 - fb0 : w1 - fb0], t0 + w0 / fs, gh, per)
+            if self._refine_back:  # (the buffer, not a copy: it may be trimmed before the stage releases them)
+                self._back_ctx.update(zip([st.index for st in steps], zip(
+                    repeat(self._acc), repeat(self._fb0), starts, ends, g_hats, periods)))
             done = push_steps(list(steps), starts, ends, g_hats, periods, acc_m_s2=self._acc,
                               gyro_rad_s=self._gyro, offset=self._fb0, t0_s=self._t0)
             if limit is None:  # (once per push) the buffer's head is not needed any more
@@ -707,17 +771,52 @@ class StreamAnalyzer:
                 acc_m_s2=self._acc[a:b], g_m_s2=g_m,
             )
             if self._refine_back:
-                self._back_ctx[idx] = (self._acc[a:b], self._t0 + w0 / fs, g_hat, period)
+                self._back_ctx[idx] = (self._acc, self._fb0, w0, w1, g_hat, period)
             done = self.stage.push(step, window)
             if done:
                 out += self._to_bouts_many(done)
         return out
 
     def _to_bouts_many(self, steps: list[Step]) -> list:
-        """:meth:`_to_bouts` for each step a stage returned, in order."""
+        """:meth:`_to_bouts` for each step a stage returned, in order (inlined; :meth:`_collect`
+        too for the usual single step of a bout)."""
         out: list = []
+        feat_pop = self._feat.pop
+        refine = self._refine_back
+        ctx_pop = self._back_ctx.pop
+        fw_pop = self._forward_axis
+        lag_back = self._lag_back
+        push = self._bouts.push
+        mine = self._steps
+        t0, fs = self._t0, self.fs_hz
         for s in steps:
-            out += self._to_bouts(s)
+            idx = s.index
+            feat = feat_pop(idx, None)
+            if feat is None:
+                feat = StepFeatures(float("nan"), float("nan"), float("nan"))
+            if refine:
+                ctx = ctx_pop(idx, None)
+                fw = fw_pop(idx)
+            if s.direction == "backward":
+                t_new = self._backward_contact_t(s, ctx, fw) if refine and ctx is not None and fw is not None else None
+                if t_new is not None:
+                    s.t_s = t_new
+                    s.index = int(round((s.t_s - t0) * fs))
+                elif lag_back:
+                    s.t_s -= lag_back
+                    s.index = int(round((s.t_s - t0) * fs))
+            self._last_out_t = s.t_s
+            ev = push(s, feat)
+            if len(ev) == 1 and ev[0] is s:  # the usual case: one step of a bout
+                mine.append(s)
+                if s.bout >= 0:
+                    rt = self._recent_t
+                    rt.append(s.t_s)
+                    if len(rt) > 16:
+                        del rt[:-8]
+                out.append(s)
+            elif ev:
+                out += self._collect(ev)
         return out
 
     def _to_bouts(self, s: Step) -> list:
@@ -737,11 +836,13 @@ class StreamAnalyzer:
 
     def _backward_contact_t(self, s: Step, ctx: tuple, fw: np.ndarray) -> float | None:
         """The contact of a backward walking step from its forward acceleration, or None."""
-        acc, t_w0, g_hat, period = ctx
+        buf, fb0, w0, w1, g_hat, period = ctx
         if not (period >= self._back_min_period_s) or g_hat is None:
             return None
-        gx, gy, gz = float(g_hat[0]), float(g_hat[1]), float(g_hat[2])
-        ex, ey, ez = float(fw[0]), float(fw[1]), float(fw[2])
+        acc = buf[w0 - fb0 : w1 - fb0]
+        t_w0 = self._t0 + w0 / self.fs_hz
+        gx, gy, gz = g_hat.tolist()
+        ex, ey, ez = fw.tolist()
         c = ex * gx + ey * gy + ez * gz  # the forward axis levelled onto the horizontal plane
         ex, ey, ez = ex - c * gx, ey - c * gy, ez - c * gz
         n = math.sqrt(ex * ex + ey * ey + ez * ez)

@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
@@ -124,10 +126,14 @@ class StepEvidence:
     llr: float = 0.0
 
 
-_BATCH = 256  # steps per vectorised batch (bounds the temporary arrays)
+_BATCH = 512  # steps per vectorised batch (bounds the temporary arrays: about 10 MB)
 _SMALL = 16  # batches up to this size run the covariance recursion in a plain loop
 _SMALL_STRIDES = 4  # batches up to this size find the stride windows over plain floats
 _VEC_RELEASE = 8  # release this many steps of a decided chain or more as arrays
+
+
+_T_S = attrgetter("t_s")
+_INDEX = attrgetter("index")
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -354,8 +360,7 @@ class DirectionEstimator:
         known when that step was evaluated (so the same whatever the batching), or None when
         its sign was not known yet. Kept only once ``keep_forward_axes`` is set (the analyzer
         does, to time backward contacts); each entry is returned once."""
-        v = self._fwd_axes.pop(index, None)
-        return v if v is not None and v[0] == v[0] else None  # (NaN: no axis)
+        return self._fwd_axes.pop(index, None)  # (steps without an axis are not kept)
 
     # ------------------------------------------------------------------ evaluation
     def _effective_sign(self) -> int:
@@ -382,10 +387,11 @@ class DirectionEstimator:
         m = len(rows)
         q = self._q
         steps, tprev, srcs, a0, nwl, t0l, fsl, perl, ghs, raws = zip(*rows)
-        t = np.array([s.t_s for s in steps])
-        tp = np.array(tprev, dtype=float)
-        tn = np.array(tnext, dtype=float)
-        meta = np.array([t0l, fsl, perl, nwl], dtype=float)
+        fromiter = np.fromiter
+        t = fromiter(map(_T_S, steps), float, m)
+        tp = fromiter(tprev, float, m)
+        tn = fromiter(tnext, float, m)
+        meta = fromiter(chain(t0l, fsl, perl, nwl), float, 4 * m).reshape(4, m)
         t0w, fsw, per, nw = meta[0], meta[1], meta[2], meta[3]
         if m <= _SMALL_STRIDES:  # a few steps: the same arithmetic over plain floats
             w0, T, i0a, i1a, half, cand = self._strides_small(t, tp, tn, per, t0w, fsw, nw)
@@ -503,7 +509,7 @@ class DirectionEstimator:
             nwl = [nw_all[j] for j in sl]
             ghs = [ghs_all[j] for j in sl]
             raws = [raws_all[j] for j in sl]
-        lens = np.array(nwl, dtype=np.intp)
+        lens = np.fromiter(nwl, np.intp, k)
         # each slice starts at the stride (or earlier by whole blocks, at the window's end)
         shift = np.maximum(0, i0 + Ls - lens)
         shift = -(-shift // q) * q
@@ -511,12 +517,16 @@ class DirectionEstimator:
         fits = s0 >= 0
         s0 = np.where(fits, s0, i0)
         off = np.where(fits, shift // q, 0)  # the stride's first block inside the slice
-        r0 = np.array(a0l, dtype=np.intp) + s0  # first row of each slice in its source
-        has_g = np.array([sr[1] is not None for sr in srcs], dtype=bool)
+        r0 = np.fromiter(a0l, np.intp, k) + s0  # first row of each slice in its source
         # acc and gyro side by side, block sums of q samples (summed in sample order)
         fits_l = fits.tolist()
         first = srcs[0]
-        if all(fits_l) and all(sr is first for sr in srcs):
+        one_src = all(map(is_, srcs, repeat(first)))
+        if one_src:
+            has_g = np.full(k, first[1] is not None)
+        else:
+            has_g = np.array([sr[1] is not None for sr in srcs], dtype=bool)
+        if one_src and all(fits_l):
             X = self._gather(first, r0, self._work("X", (k, Lb, 6)))  # one buffer (analyzer)
         else:
             X = self._work("X", (k, Lb, 6))
@@ -559,18 +569,27 @@ class DirectionEstimator:
         mask = (rel >= 0) & (rel < nb.astype(float)[:, None])
         mk = mask.astype(float)
         ph = a_ph[:, None] + b_ph[:, None] * rel
-        W = self._work("W", (k, 7, Lb))
-        c1 = np.cos(ph) * mk
-        s1 = np.sin(ph) * mk
-        c2 = c1 * c1 - s1 * s1
-        s2 = 2.0 * c1 * s1
-        W[:, 0] = c1
-        W[:, 1] = c2
-        W[:, 2] = c2 * c2 - s2 * s2
-        W[:, 3] = s1
-        W[:, 4] = s2
-        W[:, 5] = 2.0 * c2 * s2
-        W[:, 6] = mk
+        # the kernels, kernel-major (every one a contiguous (k, Lb) block: numpy's fastest
+        # loops), computed in place: the same operations as c1 = cos(ph) * mk,
+        # c2 = c1 * c1 - s1 * s1, s2 = 2.0 * c1 * s1, c4 = c2 * c2 - s2 * s2, s4 = 2.0 * c2 * s2
+        Wt = self._work("W", (7, k, Lb))
+        c1, c2, c4, s1, s2, s4 = Wt[0], Wt[1], Wt[2], Wt[3], Wt[4], Wt[5]
+        np.cos(ph, out=c1)
+        c1 *= mk
+        np.sin(ph, out=s1)
+        s1 *= mk
+        tmp = np.multiply(s1, s1, out=ph)  # (ph is not needed any more)
+        np.multiply(c1, c1, out=c2)
+        c2 -= tmp
+        np.multiply(c1, 2.0, out=s2)
+        s2 *= s1
+        np.multiply(s2, s2, out=tmp)
+        np.multiply(c2, c2, out=c4)
+        c4 -= tmp
+        np.multiply(c2, 2.0, out=s4)
+        s4 *= s2
+        Wt[6] = mk
+        W = Wt.transpose(1, 0, 2)  # (k, 7, Lb) view
         R = np.matmul(W, X)  # (k, 7 kernels, 6 channels)
         # a NaN anywhere in a stride poisons its sums: such steps carry no evidence
         tot = R[:, 6]
@@ -593,7 +612,7 @@ class DirectionEstimator:
         nn = nb.astype(float)[:, None, None]
         R = R / nn
         # remove each window's mean: C_k(x - mu) = C_k(x) - mu C_k(1)
-        R = R[:, :6, :] - (W[:, :6, :].sum(axis=2) / nn[:, :, 0])[:, :, None] * R[:, 6:7, :]
+        R = R[:, :6, :] - (Wt[:6].sum(axis=2).T / nn[:, :, 0])[:, :, None] * R[:, 6:7, :]
         Cs = R[:, :3, :] - 1j * R[:, 3:, :]  # e^{-i phi} = cos - i sin
         if k == m:
             C, U, va, hg, vmin_g = Cs, ups, valid, has_g, vmin / G0_M_S2
@@ -632,8 +651,10 @@ class DirectionEstimator:
         lo = int(r0.min())
         rr = r0 - lo
         n1 = int(rr.max()) + Lb * q - q + 1  # block sums starting at every sample
-        flat = self._work("flat", (6 * n1,))
-        for B, part in ((A, flat[:3 * n1].reshape(n1, 3)), (G, flat[3 * n1:].reshape(n1, 3))):
+        # block sums, one row per start sample: n1 acc rows, then n1 gyro rows; every slice's
+        # blocks are rows of it (acc row, gyro row), read in one take
+        rows = self._work("rows", (2 * n1, 3))
+        for B, part in ((A, rows[:n1]), (G, rows[n1:])):
             if B is None:
                 part[...] = 0.0
             elif q > 1:
@@ -642,12 +663,9 @@ class DirectionEstimator:
                     part += B[lo + i:lo + n1 + i]
             else:
                 part[...] = B[lo:lo + n1]
-        # flat index of (slice, block, channel): acc rows first, then gyro rows
-        base = (np.arange(0, 3 * q * Lb, 3 * q)[:, None]
-                + np.array([0, 1, 2, 3 * n1, 3 * n1 + 1, 3 * n1 + 2])[None, :]).reshape(-1)
-        idx = self._work("idx", (k, 6 * Lb), np.intp)
-        np.add((3 * rr)[:, None], base[None, :], out=idx)
-        np.take(flat, idx, out=out.reshape(k, 6 * Lb), mode="clip")  # all in range
+        idx = self._work("idx", (k, Lb, 2), np.intp)
+        np.add(rr[:, None, None], (np.arange(0, q * Lb, q)[:, None] + np.array([0, n1]))[None], out=idx)
+        np.take(rows, idx, axis=0, out=out.reshape(k, Lb, 2, 3), mode="clip")  # all in range
         return out
 
     def _decay_only(self, m: int) -> None:
@@ -792,16 +810,16 @@ class DirectionEstimator:
         a_stay, a_sw = 1.0 - p.p_switch, p.p_switch
         exp, log = math.exp, math.log
         llr_l = llr.tolist()
-        pf_l = [0.0] * m
-        for j, x in enumerate(llr_l):
+        pf_l: list[float] = []
+        put = pf_l.append
+        for x in llr_l:
             pf = prior * a_stay + (1.0 - prior) * a_sw
             if x == 0.0:
                 prior = pf
             else:
                 lo = log(pf / (1.0 - pf)) + x
-                lo = -30.0 if lo < -30.0 else (30.0 if lo > 30.0 else lo)
-                prior = 1.0 / (1.0 + exp(-lo))
-            pf_l[j] = prior
+                prior = 1.0 / (1.0 + exp(-(-30.0 if lo < -30.0 else (30.0 if lo > 30.0 else lo))))
+            put(prior)
         self._p_last = prior
         self._e_steps += steps
         self._e_llr += llr_l
@@ -831,8 +849,11 @@ class DirectionEstimator:
         # before the session's sign is known: the step's own vote, when it has one
         sign = np.where((sign == 0) & vote, np.sign(inc), sign)
         A = sign[:, None] * E  # NaN rows: no axis (yet)
-        A[sign == 0] = np.nan
-        self._fwd_axes.update(zip([s.index for s in steps], A))
+        has = (sign != 0) & (A[:, 0] == A[:, 0])  # only steps with an axis are kept
+        if has.all():
+            self._fwd_axes.update(zip(map(_INDEX, steps), A))
+        elif has.any():
+            self._fwd_axes.update(zip(compress(map(_INDEX, steps), has.tolist()), A[has]))
 
     def _votes_and_no_gyro(self, llr: np.ndarray, vote: np.ndarray, no_pa: np.ndarray,
                            inc: np.ndarray, gait: np.ndarray, av: np.ndarray,
@@ -958,8 +979,8 @@ class DirectionEstimator:
         ps = self.p.p_switch
         a_stay = 1 - ps
         pmin = self.p.min_confidence
-        Lr = np.exp(np.clip(np.array(llr_next), -30.0, 30.0))
-        pf = np.array(pfs)
+        Lr = np.exp(np.clip(np.fromiter(llr_next, float, len(llr_next)), -30.0, 30.0))
+        pf = np.fromiter(pfs, float, len(pfs))
         nf = a_stay * Lr + ps
         nb = ps * Lr + a_stay
         z = nf + nb

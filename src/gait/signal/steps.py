@@ -480,6 +480,10 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     )
 
 
+#: Boxcar kernels of backward_contact_pos by length (read only).
+_BOXCAR: dict[int, np.ndarray] = {}
+
+
 def backward_contact_pos(acc_m_s2: np.ndarray, axis: np.ndarray, ic_pos: float, *, fs_hz: float,
                          period_s: float, params: AnalysisParams) -> float | None:
     """Initial contact of a backward walking step from the forward acceleration, or None.
@@ -521,11 +525,15 @@ def backward_contact_pos(acc_m_s2: np.ndarray, axis: np.ndarray, ic_pos: float, 
     if lo < 0 or hi > acc_m_s2.shape[0] or i1 - i0 < 3:
         return None
     ap = acc_m_s2[lo:hi] @ axis  # the forward acceleration, only where it is needed
-    xs = np.convolve(ap, np.full(w, 1.0 / w), mode="same")
+    box = _BOXCAR.get(w)
+    if box is None:
+        box = _BOXCAR[w] = np.full(w, 1.0 / w)
+    xs = np.convolve(ap, box, mode="same")
     a, b = i0 - lo, i1 - lo
-    j = a + int(np.argmin(xs[a:b]))
-    span = float(xs[a:b].max() - xs[j])
-    y0, y1, y2 = float(xs[j - 1]), float(xs[j]), float(xs[j + 1])
+    seg = xs[a:b]
+    j = a + int(seg.argmin())
+    span = float(seg.max() - xs[j])
+    y0, y1, y2 = xs[j - 1 : j + 2].tolist()
     if not span > 0 or 0.5 * (float(xs[j - h]) + float(xs[j + h])) - y1 < params.back_ic_min_sharpness * span:
         return None
     den = y0 - 2.0 * y1 + y2
