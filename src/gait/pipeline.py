@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from itertools import repeat
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,8 @@ OWN_MARGIN_S = 0.15
 #: the detector keeps humps at least min_interval_frac = 0.6 periods apart; 0.3 let two frames'
 #: reports of one running step 0.13 s apart both through; 0.5 merged a real backward step).
 SAME_STEP_FRAC = 0.4
+
+_first = itemgetter(0)
 
 
 @dataclass(frozen=True)
@@ -440,16 +443,29 @@ class StreamAnalyzer:
         tail = self._tail
         if tail:
             self._tail = []
-            if dk:
+            if dk:  # (plain loops: generator expressions cost more than the tests here)
                 k_same = self._same_step_k
-                tail = [t for t in tail
-                        if not any(abs(d[0] - t[0]) < k_same * t[1].period_s for d in dk)]
+                kept = []
+                for t in tail:
+                    p, thr = t[0], k_same * t[1].period_s
+                    for d in dk:
+                        if abs(d[0] - p) < thr:
+                            break
+                    else:
+                        kept.append(t)
+                tail = kept
             if tail:
-                dk = sorted(tail + dk, key=lambda d: d[0]) if dk else tail
+                if dk:
+                    dk = tail + dk
+                    dk.sort(key=_first)  # (stable: the order of sorted(tail + dk, key=...))
+                else:
+                    dk = tail
         if dk:
             lim = (k + 1) * self._H * self._M
             if dk[-1][0] >= lim and (end_k is None or k + 1 < end_k):
-                j = next(i for i, d in enumerate(dk) if d[0] >= lim)
+                j = 0
+                while dk[j][0] < lim:
+                    j += 1
                 self._tail = dk[j:]
                 dk = dk[:j]
         return dk
@@ -588,15 +604,18 @@ class StreamAnalyzer:
         """The frame loop of :meth:`_run` (:meth:`_emit_detection`, :meth:`_collect` and
         :meth:`_check_stale` per frame) for the do-nothing stage with no gap and nothing
         waiting: the same steps and events, with the state in locals and the staleness test
-        reduced to one comparison per frame (:meth:`_stale_bound`)."""
+        reduced to one comparison per frame (:meth:`_stale_bound`, inlined)."""
         out: list = []
         push = self._bouts.push
-        steps = self._steps
+        steps_append = self._steps.append
+        out_append = out.append
         t0, fs, k_same = self._t0, self.fs_hz, self._same_step_k
+        gap_factor, gap_cap = self._gap_factor, self._gap_cap
         H, M = self._H, self._M
         no_t = -math.inf
         last_idx, last_pos, last_t = self._last_det_idx, self._last_det_pos, self._last_det_t
         iv = self._det_iv
+        rt = self._recent_t
         bound = self._stale_bound() if last_t != no_t else 0.0
         HM = H * M
         for k in ks:
@@ -615,35 +634,46 @@ class StreamAnalyzer:
                         iv.append(t - last_t)
                         if len(iv) > 9:
                             del iv[0]
-                        self._det_iv_sorted = False
+                        srt = False
                     else:
-                        self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
-                        self._det_iv_sorted = True
+                        self._det_max_gap = min(gap_factor * feat.period_s, gap_cap)
+                        srt = True
                     last_idx, last_pos, last_t = idx, pos, t
                     took = True
                     ev = push(step, feat)
                     if len(ev) == 1 and ev[0] is step:  # the usual case: one step of a bout
-                        steps.append(step)
+                        steps_append(step)
                         if step.bout >= 0:
-                            rt = self._recent_t
                             rt.append(t)
-                            if len(rt) > 16:
-                                del rt[:-8]
-                        out.append(step)
+                        out_append(step)
                     elif ev:
+                        self._recent_t = rt
                         out += self._collect(ev)
+                        rt = self._recent_t
                 if took:
-                    bound = self._stale_bound()
+                    self._det_iv_sorted = srt
+                    # (_stale_bound)
+                    bound = self._det_max_gap if srt else min(self._det_max_gap, gap_factor * min(iv), gap_cap)
+                    if len(rt) > 16:
+                        del rt[:-8]
             if last_t != no_t:
-                frontier = min((k + 1) * H, nd) * M
+                frontier = (k + 1) * H
+                if frontier > nd:
+                    frontier = nd
+                frontier *= M
                 if t0 + frontier / fs - last_t > bound:
                     self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
                     self._k = k + 1
+                    self._recent_t = rt
                     out += self._check_stale(frontier)
+                    rt = self._recent_t
                     last_t = self._last_det_t
                     iv = self._det_iv
                     if last_t != no_t:
                         bound = self._stale_bound()
+        if len(rt) > 16:
+            del rt[:-8]
+        self._recent_t = rt
         self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
         self._k = ks[-1] + 1
         return out
