@@ -498,19 +498,26 @@ class StreamAnalyzer:
         rows = win[sel] if sel[-1] != len(sel) - 1 else win  # (R, L, 3); detect_rows copies
         E = self._E
         det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H + E))
-        out: dict[int, list] = {k: [] for k in ks}
+        out: dict[int, Any] = dict.fromkeys(ks, ())  # (an empty tuple: a frame without reports)
         if det.row.size == 0:
             return out
         keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H + E)
         if det.virtual is not None and self.params.gapfill_back_s > 0:
             keep |= det.virtual & (det.ic_pos >= B - E - self.params.gapfill_back_s * self.fa_hz) & (det.ic_pos < B)
         r = det.row[keep]
-        c = np.asarray(ks)[r] * H - B  # first block of each detection's row
-        self._pack(det, keep, r, c, c, c + L, [ks[i] for i in r.tolist()], out)
+        if r.size == 0:
+            return out
+        ks_arr = np.asarray(ks)
+        c = ks_arr[r] * H - B  # first block of each detection's row
+        items = self._pack(det, keep, r, c, c, c + L)
+        # the reports of a row are consecutive (rows ascending): one slice per row, in C
+        cut = (np.flatnonzero(np.diff(r)) + 1).tolist()
+        starts = [0] + cut
+        out.update(zip(ks_arr[r[starts]].tolist(), map(items.__getitem__, map(slice, starts, cut + [len(items)]))))
         return out
 
-    def _pack(self, det, keep, r, row0, run0, run1, keys, out) -> None:
-        """Append (position, features, run bounds, gravity) per kept detection to out[key]."""
+    def _pack(self, det, keep, r, row0, run0, run1) -> list:
+        """(position, features, run bounds, gravity) of each kept detection, in order."""
         M = self._M
         pos = ((row0 + det.ic_pos[keep]) * M + 0.5 * (M - 1)).tolist()
         per = det.period_s[r].tolist()
@@ -521,22 +528,12 @@ class StreamAnalyzer:
         rh = det.rhythm[r].tolist()
         virt = det.virtual[keep].tolist() if det.virtual is not None else [False] * len(pos)
         if self._trivial_stage:  # the do-nothing stage ignores the window: no gravity needed
-            # (the tuples built by map/zip in C; keys come in runs, those of the rows r: one
-            # slice per run)
-            none = repeat(None)
-            items = list(zip(pos, map(StepFeatures, per, amp, vmin, rh, virt), f0, f1, none, none))
-            i0 = 0
-            for i1 in np.flatnonzero(np.diff(r)).tolist():
-                out[keys[i0]] += items[i0 : i1 + 1]
-                i0 = i1 + 1
-            if items:
-                out[keys[i0]] += items[i0:]
-            return
+            none = repeat(None)  # (the tuples built by map/zip in C)
+            return list(zip(pos, map(StepFeatures, per, amp, vmin, rh, virt), f0, f1, none, none))
         g_hat = det.g_hat[r]
         g_m = det.g_m_s2[r].tolist()
-        for j, key in enumerate(keys):
-            out[key].append((pos[j], StepFeatures(per[j], amp[j], vmin[j], rh[j], virt[j]), f0[j], f1[j],
-                             g_hat[j], g_m[j]))
+        return [(pos[j], StepFeatures(per[j], amp[j], vmin[j], rh[j], virt[j]), f0[j], f1[j], g_hat[j], g_m[j])
+                for j in range(len(pos))]
 
     def _frame_partial(self, k: int) -> list:
         H, B, A, nd = self._H, self._B, self._A, self._nd
@@ -557,10 +554,7 @@ class StreamAnalyzer:
             if keep.any():
                 r = det.row[keep]
                 n_keep = int(keep.sum())
-                tmp: dict[int, list] = {0: []}
-                self._pack(det, keep, r, np.full(n_keep, a), np.full(n_keep, a), np.full(n_keep, b),
-                           [0] * n_keep, tmp)
-                res += tmp[0]
+                res += self._pack(det, keep, r, np.full(n_keep, a), np.full(n_keep, a), np.full(n_keep, b))
         res.sort(key=lambda x: x[0])
         return res
 
