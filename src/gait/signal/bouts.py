@@ -131,13 +131,13 @@ class BoutAssembler:
                 out = self.close()  # (a new list, and a new run)
                 run = self._run
             else:
-                out = []
+                out = None
                 iv.append(dt)
                 if len(iv) > 32:
                     del iv[:-9]
                 step.cadence_spm = 60.0 / dt if dt > 0 else _NAN
         else:
-            out = []
+            out = None
         run.append((step, feat))
         bout_id = self._bout_id
         if bout_id is not None:
@@ -146,14 +146,18 @@ class BoutAssembler:
             d = step.direction
             bl = self._bout_label
             if act == bl[0] and (d == bl[1] or d == "unknown" or bl[1] == "unknown"):
-                if self._pending:
-                    for s, _ in self._pending:  # a blip: the held steps stay in this bout
-                        s.bout = bout_id
-                        out.append(s)
-                    self._pending = []
                 step.bout = bout_id
+                if not self._pending:
+                    return [step]  # the usual case (out is None: no close, so a bout is on)
+                out = []
+                for s, _ in self._pending:  # a blip: the held steps stay in this bout
+                    s.bout = bout_id
+                    out.append(s)
+                self._pending = []
                 out.append(step)
             else:
+                if out is None:
+                    out = []
                 lab = (act, d)
                 self._pending.append((step, feat))
                 n = len(self._pending)
@@ -170,8 +174,11 @@ class BoutAssembler:
                     self._run[0][0].cadence_spm = float("nan")
                     if len(self._run) >= self.p.bout_min_steps:
                         self._confirm(out)
-        elif len(self._run) >= self.p.bout_min_steps and self._paced():
-            self._confirm(out)
+        else:
+            if out is None:
+                out = []
+            if len(self._run) >= self.p.bout_min_steps and self._paced():
+                self._confirm(out)
         return out
 
     def _paced(self) -> bool:
@@ -224,21 +231,23 @@ class BoutAssembler:
 
     def _make_bout(self, bout_id: int, run: list[tuple[Step, StepFeatures]]) -> Bout:
         t = np.array([s.t_s for s, _ in run])
-        dts = np.diff(t).tolist()
+        dt_arr = np.diff(t)
         later = run[1:]
         dirs = [s.direction for s, _ in later]
-        acts = [self._label(s, f)[0] for s, f in later]
+        rc, rv = self._run_cad, self._run_vmin  # (self._label's activity, inlined)
+        acts = ["run" if s.cadence_spm >= rc and s.cadence_spm != _INF and f.vmin_m_s2 <= rv else "walk"
+                for s, f in later]
         dir_s: dict[str, float] = {}
         act_s: dict[str, float] = {}
         conf: dict[str, list[float]] = {}
         if dirs and dirs.count(dirs[0]) == len(dirs) and acts.count(acts[0]) == len(acts):
             # one direction and one activity (the usual bout): the same sums without the loop
-            total = 0.0
-            for dt in dts:
-                total += dt
+            # (a running sum: the additions of `total += dt` in order)
+            total = float(np.add.accumulate(dt_arr)[-1])
             dir_s[dirs[0]] = act_s[acts[0]] = total
             conf[dirs[0]] = [s.direction_confidence for s, _ in later]
         else:
+            dts = dt_arr.tolist()
             for d, a, dt, (s, _) in zip(dirs, acts, dts, later):
                 dir_s[d] = dir_s.get(d, 0.0) + dt
                 conf.setdefault(d, []).append(s.direction_confidence)
