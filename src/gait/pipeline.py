@@ -208,7 +208,9 @@ class StreamAnalyzer:
         acc = np.asarray(block.acc_m_s2, dtype=np.float64).reshape(n, 3)
         fin = np.isfinite(acc)
         # (the row-wise test only when something is not finite: all(axis=1) over 3 is slow)
-        ok = np.asarray(block.valid, dtype=bool).reshape(n) & (True if fin.all() else fin.all(axis=1))
+        ok = np.array(block.valid, dtype=bool).reshape(n)  # (a copy)
+        if not fin.all():
+            ok &= fin.all(axis=1)
         gyro = None if block.gyro_rad_s is None else np.asarray(block.gyro_rad_s, dtype=np.float64).reshape(n, 3)
         if self._has_gyro is None:
             self._has_gyro = gyro is not None
@@ -219,12 +221,16 @@ class StreamAnalyzer:
         if self._has_gyro and gyro is None:
             gyro = np.full((n, 3), np.nan)
         self._note_invalid(ok)
-        self._acc = _append_rows(self._acc, acc)
-        if self._has_gyro and not self._trivial_stage:  # (the do-nothing stage reads no window)
-            self._gyro = _append_rows(self._gyro, gyro)
-        self._ok = np.concatenate([self._ok, ok]) if len(self._ok) else ok.copy()
-        self._n += n
-        self._decimate()
+        if self._trivial_stage:  # (the do-nothing stage reads no window: no full-rate buffer)
+            self._n += n
+            self._decimate_block(acc, ok)
+        else:
+            self._acc = _append_rows(self._acc, acc)
+            if self._has_gyro:
+                self._gyro = _append_rows(self._gyro, gyro)
+            self._ok = np.concatenate([self._ok, ok]) if len(self._ok) else ok
+            self._n += n
+            self._decimate()
         out = self._run(final=False)
         out += self._release(None)
         return out + self._drain_stage()
@@ -377,6 +383,40 @@ class StreamAnalyzer:
         self._dacc = np.concatenate([self._dacc, dacc]) if len(self._dacc) else dacc.copy()
         self._dok = np.concatenate([self._dok, dok]) if len(self._dok) else dok.copy()
         self._nd = nd_new
+
+    def _decimate_block(self, acc: np.ndarray, ok: np.ndarray) -> None:
+        """:meth:`_decimate` for the do-nothing stage, which needs no full-rate samples: the
+        block is averaged where it lies (the same sums in the same order), and only the
+        samples of the last incomplete analysis block are kept (``_acc``, ``_ok``, from
+        ``_fb0 = _nd * M``)."""
+        M = self._M
+        if len(self._acc):  # the incomplete block of the last push comes first
+            acc = _append_rows(self._acc, acc)
+            ok = np.concatenate([self._ok, ok])
+        m = len(acc) // M
+        b = m * M
+        self._acc = np.array(acc[b:], order="C")
+        self._ok = ok[b:].copy()
+        self._fb0 = self._nd * M + b
+        if m == 0:
+            return
+        if M == 1:
+            dacc = acc
+            dok = ok
+        else:
+            dacc = np.empty((m, 3))
+            for c in range(3):  # (as in _decimate)
+                col = acc[:b, c]
+                o = dacc[:, c]
+                np.add(col[0::M], col[1::M], out=o)
+                for j in range(2, M):
+                    o += col[j::M]
+            dacc /= M
+            okb = ok[:b]
+            dok = np.ones(m, dtype=bool) if okb.all() else okb.reshape(-1, M).all(axis=1)
+        self._dacc = np.concatenate([self._dacc, dacc]) if len(self._dacc) else np.array(dacc, order="C")
+        self._dok = np.concatenate([self._dok, dok]) if len(self._dok) else dok.copy()
+        self._nd += m
 
     def _run(self, *, final: bool) -> list:
         H, B, A = self._H, self._B, self._A
