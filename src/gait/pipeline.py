@@ -433,7 +433,6 @@ class StreamAnalyzer:
                     out += self._emit_detection(det)
             return out
         ks = range(self._k, k_end)
-        full = []
         dets: dict[int, list] = {}
         # Frames whose whole context has arrived and holds no invalid block (vectorised).
         kk = np.arange(self._k, k_end)
@@ -443,13 +442,11 @@ class StreamAnalyzer:
         inside = (c0 >= self._db0) & (c1 <= nd)
         a0 = np.clip(c0 - self._db0, 0, len(self._dok))
         a1 = np.clip(c1 - self._db0, 0, len(self._dok))
-        is_full = (inside & (bad[a1] == bad[a0]) & (c0 >= 0)).tolist()
-        for k, f in zip(ks, is_full):
-            if f:
-                full.append(k)
-            else:
-                dets[k] = self._frame_partial(k)
-        if full:
+        is_full = inside & (bad[a1] == bad[a0]) & (c0 >= 0)
+        for k in kk[~is_full].tolist():
+            dets[k] = self._frame_partial(k)
+        full = kk[is_full]
+        if full.size:
             dets.update(self._frames_full(full))
         # The do-nothing stage without gaps or waiting steps stays so for the whole call
         # (closing a sequence only empties what is waiting): the lean per-step loop.
@@ -528,17 +525,19 @@ class StreamAnalyzer:
             self._ok = self._ok[cut:]
             self._fb0 += cut
 
-    def _frames_full(self, ks: list[int]) -> dict[int, list]:
+    def _frames_full(self, ks: np.ndarray) -> dict[int, list]:
+        """Reports of the full frames ``ks`` (ascending int array), as lists per frame."""
         H, B, A = self._H, self._B, self._A
         L = B + H + A
-        c0 = ks[0] * H - B - self._db0
-        span = self._dacc[c0 : c0 + (ks[-1] - ks[0]) * H + L]
+        k0, k1 = int(ks[0]), int(ks[-1])
+        c0 = k0 * H - B - self._db0
+        span = self._dacc[c0 : c0 + (k1 - k0) * H + L]
         win = np.lib.stride_tricks.sliding_window_view(span, (L, 3))[::H, 0]
-        sel = np.asarray(ks) - ks[0]  # the full frames need not be consecutive (gaps)
-        rows = win[sel] if sel[-1] != len(sel) - 1 else win  # (R, L, 3); detect_rows copies
+        # (the full frames need not be consecutive: gaps)
+        rows = win if k1 - k0 == len(ks) - 1 else win[ks - k0]  # (R, L, 3); detect_rows copies
         E = self._E
         det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H + E))
-        out: dict[int, Any] = dict.fromkeys(ks, ())  # (an empty tuple: a frame without reports)
+        out: dict[int, Any] = dict.fromkeys(ks.tolist(), ())  # (an empty tuple: a frame without reports)
         if det.row.size == 0:
             return out
         keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H + E)
@@ -547,13 +546,12 @@ class StreamAnalyzer:
         r = det.row[keep]
         if r.size == 0:
             return out
-        ks_arr = np.asarray(ks)
-        c = ks_arr[r] * H - B  # first block of each detection's row
+        c = ks[r] * H - B  # first block of each detection's row
         items = self._pack(det, keep, r, c, c, c + L)
         # the reports of a row are consecutive (rows ascending): one slice per row, in C
         cut = (np.flatnonzero(np.diff(r)) + 1).tolist()
         starts = [0] + cut
-        out.update(zip(ks_arr[r[starts]].tolist(), map(items.__getitem__, map(slice, starts, cut + [len(items)]))))
+        out.update(zip(ks[r[starts]].tolist(), map(items.__getitem__, map(slice, starts, cut + [len(items)]))))
         return out
 
     def _pack(self, det, keep, r, row0, run0, run1) -> list:
