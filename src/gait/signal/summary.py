@@ -60,13 +60,13 @@ def summarize(steps: list[Step], bouts: list[Bout], *, duration_s: float | None 
     in_bout = [s for s in steps if s.bout >= 0]
     # (One pass over the steps' attributes, then array work and per-label selections in C:
     # the same figures, summed in the same order, as filtering the steps once per label.)
-    bids = np.array([s.bout for s in in_bout], dtype=np.int64)
+    bids = np.fromiter([s.bout for s in in_bout], dtype=np.int64, count=len(in_bout))  # (faster than np.array)
     ivs = []
     peak = float("nan")
     if bids.size:
         # the steps of each bout in step order, the bouts in order of their first step
         order = np.argsort(bids, kind="stable")
-        ts_all = np.array([s.t_s for s in in_bout])[order]
+        ts_all = np.fromiter([s.t_s for s in in_bout], dtype=float, count=len(in_bout))[order]
         ids, first, counts = np.unique(bids, return_index=True, return_counts=True)
         ends = np.cumsum(counts)
         for j in np.argsort(first, kind="stable").tolist():
@@ -82,7 +82,7 @@ def summarize(steps: list[Step], bouts: list[Bout], *, duration_s: float | None 
     mean = 60.0 * iv.size / float(iv.sum()) if iv.size else float("nan")
     median = float(np.median(60.0 / iv)) if iv.size else float("nan")
 
-    cad = np.array([s.cadence_spm for s in in_bout], dtype=float)
+    cad = np.fromiter([s.cadence_spm for s in in_bout], dtype=float, count=len(in_bout))
     usable = (cad > 0) & (cad < np.inf)  # finite and positive
     with np.errstate(divide="ignore", invalid="ignore"):
         step_s = 60.0 / cad
