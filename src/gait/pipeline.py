@@ -641,19 +641,18 @@ class StreamAnalyzer:
     def _frames_fast(self, ks: range, dets: dict[int, list], nd: int, end_k: int | None) -> list:
         """The frame loop of :meth:`_run` (:meth:`_emit_detection`, :meth:`_collect` and
         :meth:`_check_stale` per frame) for the do-nothing stage with no gap and nothing
-        waiting: the same steps and events, with the state in locals and the staleness test
-        reduced to one comparison per frame (:meth:`_stale_bound`, inlined)."""
+        waiting: the same steps and events, with the state in locals, the staleness test
+        reduced to one comparison per frame (:meth:`_stale_bound`, inlined), and the steps
+        handed to the bouts together (:meth:`BoutAssembler.push_many`) before a staleness
+        check can close them and at the end."""
         out: list = []
-        push = self._bouts.push
-        steps_append = self._steps.append
-        out_append = out.append
+        batch: list = []
         t0, fs, k_same = self._t0, self.fs_hz, self._same_step_k
         gap_factor, gap_cap = self._gap_factor, self._gap_cap
         H, M = self._H, self._M
         no_t = -math.inf
         last_idx, last_pos, last_t = self._last_det_idx, self._last_det_pos, self._last_det_t
         iv = self._det_iv
-        rt = self._recent_t
         bound = self._stale_bound() if last_t != no_t else 0.0
         HM = H * M
         for k in ks:
@@ -667,7 +666,6 @@ class StreamAnalyzer:
                     if idx <= last_idx or idx < f0 or idx >= f1 or pos - last_pos < k_same * feat.period_s:
                         continue
                     t = t0 + pos / fs
-                    step = Step(t, idx)
                     if last_t != no_t:
                         iv.append(t - last_t)
                         if len(iv) > 9:
@@ -678,40 +676,29 @@ class StreamAnalyzer:
                         srt = True
                     last_idx, last_pos, last_t = idx, pos, t
                     took = True
-                    ev = push(step, feat)
-                    if len(ev) == 1 and ev[0] is step:  # the usual case: one step of a bout
-                        steps_append(step)
-                        if step.bout >= 0:
-                            rt.append(t)
-                        out_append(step)
-                    elif ev:
-                        self._recent_t = rt
-                        out += self._collect(ev)
-                        rt = self._recent_t
+                    batch.append((Step(t, idx), feat))
                 if took:
                     self._det_iv_sorted = srt
                     # (_stale_bound)
                     bound = self._det_max_gap if srt else min(self._det_max_gap, gap_factor * min(iv), gap_cap)
-                    if len(rt) > 16:
-                        del rt[:-8]
             if last_t != no_t:
                 frontier = (k + 1) * H
                 if frontier > nd:
                     frontier = nd
                 frontier *= M
                 if t0 + frontier / fs - last_t > bound:
+                    if batch:  # (the bouts get every earlier step first)
+                        out += self._collect(self._bouts.push_many(batch))
+                        batch = []
                     self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
                     self._k = k + 1
-                    self._recent_t = rt
                     out += self._check_stale(frontier)
-                    rt = self._recent_t
                     last_t = self._last_det_t
                     iv = self._det_iv
                     if last_t != no_t:
                         bound = self._stale_bound()
-        if len(rt) > 16:
-            del rt[:-8]
-        self._recent_t = rt
+        if batch:
+            out += self._collect(self._bouts.push_many(batch))
         self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
         self._k = ks[-1] + 1
         return out
@@ -826,6 +813,14 @@ class StreamAnalyzer:
         return t
 
     def _collect(self, events: list) -> list:
+        kinds = list(map(type, events))
+        if kinds.count(Step) == len(kinds):  # (steps only, the usual case: in bulk)
+            self._steps += events
+            rt = self._recent_t
+            rt += [e.t_s for e in events if e.bout >= 0]
+            if len(rt) > 16:  # (status() reads the last 6)
+                del rt[:-8]
+            return events
         for e in events:
             if isinstance(e, Step):
                 self._steps.append(e)

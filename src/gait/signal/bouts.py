@@ -61,6 +61,7 @@ class BoutAssembler:
         self._gap_cap = params.bout_max_gap_s
         self._gap_factor = params.bout_max_gap_factor
         self._run_vmin = -params.run_min_vertical_g * G0
+        self._stretch: tuple[list[float], list[float]] = ([], [])  # (see _usual_stretch)
 
     # -- queries -------------------------------------------------------------------------
     @property
@@ -180,6 +181,67 @@ class BoutAssembler:
             if len(self._run) >= self.p.bout_min_steps and self._paced():
                 self._confirm(out)
         return out
+
+    def push_many(self, items: list[tuple[Step, StepFeatures]]) -> list:
+        """:meth:`push` of each ``(step, features)`` in order: the same events and state.
+
+        The usual steps (inside a bout, nothing held, within the pace test's first bound and
+        with the bout's label) are handled as arrays, a stretch at a time; any other step
+        goes through :meth:`push`.
+        """
+        out: list = []
+        i, n = 0, len(items)
+        while i < n:
+            j = self._usual_stretch(items, i) if n - i >= 4 else 0
+            if j == 0:
+                out += self.push(*items[i])
+                i += 1
+                continue
+            seg = items[i : i + j]
+            steps = [st for st, _ in seg]
+            dts, cads = self._stretch
+            bout_id = self._bout_id
+            for st, c in zip(steps, cads):
+                st.cadence_spm = c
+                st.bout = bout_id
+            # the intervals as push() leaves them: every append, then `del iv[:-9]` whenever
+            # the list grows past 32 (always a suffix of what was appended)
+            iv = self._intervals
+            total = len(iv) + j
+            keep = total if total <= 32 else 9 + (total - 33) % 24
+            iv += dts
+            if len(iv) > keep:
+                del iv[:-keep]
+            self._run += seg
+            out += steps
+            i += j
+        return out
+
+    def _usual_stretch(self, items: list, i: int) -> int:
+        """How many of ``items[i:]``, from the first, :meth:`push` would put straight into the
+        current bout (their intervals and cadences are left in ``self._stretch``)."""
+        if self._bout_id is None or self._pending or not self._run or not self._intervals:
+            return 0
+        seg = items[i:]
+        m = len(seg)
+        t = np.fromiter([st.t_s for st, _ in seg], dtype=float, count=m)
+        dt = np.diff(t, prepend=self._run[-1][0].t_s)  # (the subtractions of push)
+        hist = self._intervals[-9:]
+        # the smallest of the 9 intervals before each step (push: min(iv[-9:]))
+        prev = np.concatenate([np.full(9 - len(hist), np.inf), hist, dt[:-1]])
+        lo = np.lib.stride_tricks.sliding_window_view(prev, 9).min(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ok = (dt <= self._gap_cap) & (dt <= self._gap_factor * lo)
+            cad = np.where(dt > 0, 60.0 / dt, _NAN)
+        vmin = np.fromiter([f.vmin_m_s2 for _, f in seg], dtype=float, count=m)
+        run = (cad >= self._run_cad) & (cad != _INF) & (vmin <= self._run_vmin)
+        act, d_bout = self._bout_label
+        ok &= run if act == "run" else ~run
+        if d_bout != "unknown":
+            ok &= np.array([st.direction in (d_bout, "unknown") for st, _ in seg])
+        j = int(np.argmin(ok)) if not ok.all() else m
+        self._stretch = (dt[:j].tolist(), cad[:j].tolist())
+        return j
 
     def _paced(self) -> bool:
         """May the run become a bout? Its last ``bout_min_steps`` steps all have humps of
