@@ -260,7 +260,9 @@ def _fill_gaps(rr: np.ndarray, ii: np.ndarray, hgt: np.ndarray, period_n: np.nda
     h = np.minimum(hgt[jj], hgt[jj + 1])
     rr2 = np.concatenate([rr, rr[jj]])
     ii2 = np.concatenate([ii, pos])
-    order = np.lexsort((ii2, rr2))
+    # by row, then position (stable, like np.lexsort((ii2, rr2)), at a fraction of its cost:
+    # the two halves are sorted runs, which a stable sort merges)
+    order = np.argsort(rr2 * (int(ii2.max()) + 1) + ii2, kind="stable")
     return (rr2[order], ii2[order], np.concatenate([hgt, h])[order],
             np.concatenate([virtual, np.ones(pos.size, dtype=bool)])[order])
 
