@@ -416,8 +416,9 @@ class StreamAnalyzer:
             dsum = np.add(y[:, 0], y[:, 1])
             for j in range(2, M):
                 dsum += y[:, j]
-            dsum /= M
-            dacc = dsum.T  # (m, 3), column-major
+            dacc = np.empty((m, 3))  # (row-major, as the buffer: concatenating a column-major
+            for c in range(3):  # block would copy it 3 values at a time)
+                np.divide(dsum[c], M, out=dacc[:, c])
             okb = ok[:b]
             dok = np.ones(m, dtype=bool) if okb.all() else okb.reshape(-1, M).all(axis=1)
         self._dacc = np.concatenate([self._dacc, dacc]) if len(self._dacc) else np.array(dacc, order="C")
