@@ -207,14 +207,11 @@ class StreamAnalyzer:
         if n == 0:
             return []
         acc = np.asarray(block.acc_m_s2, dtype=np.float64).reshape(n, 3)
+        fin = np.isfinite(acc)
+        # (the row-wise test only when something is not finite: all(axis=1) over 3 is slow)
         ok = np.array(block.valid, dtype=bool).reshape(n)  # (a copy)
-        # Every sample is finite when their sum is (a NaN or an infinity anywhere makes it
-        # non-finite; a sum that overflows only sends us to the full test): the sample-wise
-        # test only when needed (np.isfinite over the block costs several times the sum).
-        if not math.isfinite(float(np.add.reduce(acc, axis=None))):
-            fin = np.isfinite(acc)
-            if not fin.all():
-                ok &= fin.all(axis=1)
+        if not fin.all():
+            ok &= fin.all(axis=1)
         gyro = None if block.gyro_rad_s is None else np.asarray(block.gyro_rad_s, dtype=np.float64).reshape(n, 3)
         if self._has_gyro is None:
             self._has_gyro = gyro is not None
@@ -408,17 +405,14 @@ class StreamAnalyzer:
             dacc = acc
             dok = ok
         else:
-            # the sums of _decimate, in its order, on a (3, M, m) copy: contiguous additions
-            # (numpy's strided ones cost several times more)
-            y = np.empty((3, M, m))
-            for c in range(3):
-                y[c] = acc[:b, c].reshape(m, M).T
-            dsum = np.add(y[:, 0], y[:, 1])
-            for j in range(2, M):
-                dsum += y[:, j]
-            dacc = np.empty((m, 3))  # (row-major, as the buffer: concatenating a column-major
-            for c in range(3):  # block would copy it 3 values at a time)
-                np.divide(dsum[c], M, out=dacc[:, c])
+            dacc = np.empty((m, 3))
+            for c in range(3):  # (as in _decimate)
+                col = acc[:b, c]
+                o = dacc[:, c]
+                np.add(col[0::M], col[1::M], out=o)
+                for j in range(2, M):
+                    o += col[j::M]
+            dacc /= M
             okb = ok[:b]
             dok = np.ones(m, dtype=bool) if okb.all() else okb.reshape(-1, M).all(axis=1)
         self._dacc = np.concatenate([self._dacc, dacc]) if len(self._dacc) else np.array(dacc, order="C")
