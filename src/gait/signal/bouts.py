@@ -191,8 +191,12 @@ class BoutAssembler:
         """
         out: list = []
         i, n = 0, len(items)
+        if n >= 4:
+            t_all = np.fromiter([st.t_s for st, _ in items], dtype=float, count=n)
+            vmin_all = np.fromiter([f.vmin_m_s2 for _, f in items], dtype=float, count=n)
         while i < n:
-            j = self._usual_stretch(items, i) if n - i >= 4 else 0
+            # (a stretch is looked for in windows of 256 items: each try costs its window)
+            j = self._usual_stretch(items, i, min(n, i + 256), t_all, vmin_all) if n - i >= 4 else 0
             if j == 0:
                 out += self.push(*items[i])
                 i += 1
@@ -217,24 +221,29 @@ class BoutAssembler:
             i += j
         return out
 
-    def _usual_stretch(self, items: list, i: int) -> int:
-        """How many of ``items[i:]``, from the first, :meth:`push` would put straight into the
-        current bout (their intervals and cadences are left in ``self._stretch``)."""
+    def _usual_stretch(self, items: list, i: int, e: int, t_all: np.ndarray, vmin_all: np.ndarray) -> int:
+        """How many of ``items[i:e]``, from the first, :meth:`push` would put straight into
+        the current bout (their intervals and cadences are left in ``self._stretch``);
+        ``t_all`` and ``vmin_all`` are the items' times and features' ``vmin_m_s2``."""
         if self._bout_id is None or self._pending or not self._run or not self._intervals:
             return 0
-        seg = items[i:]
+        seg = items[i:e]
         m = len(seg)
-        t = np.fromiter([st.t_s for st, _ in seg], dtype=float, count=m)
-        dt = np.diff(t, prepend=self._run[-1][0].t_s)  # (the subtractions of push)
+        t = t_all[i:e]
+        dt = np.empty(m)  # (the subtractions of push)
+        dt[0] = float(t[0]) - self._run[-1][0].t_s
+        np.subtract(t[1:], t[:-1], out=dt[1:])
+        # the smallest of the 9 intervals before each step (push: min(iv[-9:])), as a running
+        # minimum over 9 shifted views (cheaper here than a sliding window view)
         hist = self._intervals[-9:]
-        # the smallest of the 9 intervals before each step (push: min(iv[-9:]))
         prev = np.concatenate([np.full(9 - len(hist), np.inf), hist, dt[:-1]])
-        lo = np.lib.stride_tricks.sliding_window_view(prev, 9).min(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ok = (dt <= self._gap_cap) & (dt <= self._gap_factor * lo)
-            cad = np.where(dt > 0, 60.0 / dt, _NAN)
-        vmin = np.fromiter([f.vmin_m_s2 for _, f in seg], dtype=float, count=m)
-        run = (cad >= self._run_cad) & (cad != _INF) & (vmin <= self._run_vmin)
+        lo = prev[:m].copy()
+        for k in range(1, 9):
+            np.minimum(lo, prev[k : k + m], out=lo)
+        ok = dt <= self._gap_cap
+        ok &= dt <= self._gap_factor * lo
+        cad = np.divide(60.0, dt, out=np.full(m, _NAN), where=dt > 0)
+        run = (cad >= self._run_cad) & (cad != _INF) & (vmin_all[i:e] <= self._run_vmin)
         act, d_bout = self._bout_label
         ok &= run if act == "run" else ~run
         if d_bout != "unknown":
