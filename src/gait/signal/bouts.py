@@ -325,7 +325,8 @@ class BoutAssembler:
                 act_s[a] = act_s.get(a, 0.0) + dt
         direction = max(dir_s, key=lambda k: (dir_s[k], k != "unknown")) if dir_s else "unknown"
         activity = max(act_s, key=act_s.get) if act_s else "walk"
-        dconf = float(np.mean(conf[direction])) if conf.get(direction) else 0.0
+        cd = conf.get(direction)  # (np.fromiter: np.array's type discovery is slow on long lists)
+        dconf = float(np.fromiter(cd, dtype=float, count=len(cd)).mean()) if cd else 0.0
         if direction != "unknown":
             total = sum(dir_s.values())
             dconf *= dir_s[direction] / total if total > 0 else 0.0
