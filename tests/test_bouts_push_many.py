@@ -7,7 +7,7 @@ from hypothesis import given, settings
 
 from gait.signal.bouts import BoutAssembler, StepFeatures
 from gait.signal.params import AnalysisParams
-from gait.types import Bout, Step
+from gait.types import Step
 
 
 def _run(times, vmins, dirs, split, many):

@@ -342,9 +342,9 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     pk[:, -1] = s[:, -1] > s[:, -2]
     thr = np.maximum(params.min_peak_m_s2, params.rel_peak * s.max(axis=1, keepdims=True))
     pk &= s >= thr
-    no_rhythm = rhythm < params.min_rhythm
-    if no_rhythm.any():  # (none with the default min_rhythm = 0)
-        pk[no_rhythm] = False  # no steps without a rhythm (gestures, noise)
+    has_rhythm = rhythm >= params.min_rhythm
+    if not has_rhythm.all():  # (all rows with the default min_rhythm = 0)
+        pk[~has_rhythm] = False  # no steps without a rhythm (gestures, noise)
     at = np.flatnonzero(pf)  # (much cheaper than the 2-D np.nonzero)
     if at.size == 0:
         return RowDetections(at, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all, g_norm_all)
