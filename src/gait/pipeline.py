@@ -21,9 +21,11 @@ confirmed) or once their short run has ended; a bout is released when it closes.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterable
 from itertools import repeat
+from operator import itemgetter
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +53,8 @@ OWN_MARGIN_S = 0.15
 #: the detector keeps humps at least min_interval_frac = 0.6 periods apart; 0.3 let two frames'
 #: reports of one running step 0.13 s apart both through; 0.5 merged a real backward step).
 SAME_STEP_FRAC = 0.4
+
+_first = itemgetter(0)
 
 
 @dataclass(frozen=True)
@@ -207,7 +211,9 @@ class StreamAnalyzer:
         acc = np.asarray(block.acc_m_s2, dtype=np.float64).reshape(n, 3)
         fin = np.isfinite(acc)
         # (the row-wise test only when something is not finite: all(axis=1) over 3 is slow)
-        ok = np.asarray(block.valid, dtype=bool).reshape(n) & (True if fin.all() else fin.all(axis=1))
+        ok = np.array(block.valid, dtype=bool).reshape(n)  # (a copy)
+        if not fin.all():
+            ok &= fin.all(axis=1)
         gyro = None if block.gyro_rad_s is None else np.asarray(block.gyro_rad_s, dtype=np.float64).reshape(n, 3)
         if self._has_gyro is None:
             self._has_gyro = gyro is not None
@@ -218,12 +224,16 @@ class StreamAnalyzer:
         if self._has_gyro and gyro is None:
             gyro = np.full((n, 3), np.nan)
         self._note_invalid(ok)
-        self._acc = _append_rows(self._acc, acc)
-        if self._has_gyro and not self._trivial_stage:  # (the do-nothing stage reads no window)
-            self._gyro = _append_rows(self._gyro, gyro)
-        self._ok = np.concatenate([self._ok, ok]) if len(self._ok) else ok.copy()
-        self._n += n
-        self._decimate()
+        if self._trivial_stage:  # (the do-nothing stage reads no window: no full-rate buffer)
+            self._n += n
+            self._decimate_block(acc, ok)
+        else:
+            self._acc = _append_rows(self._acc, acc)
+            if self._has_gyro:
+                self._gyro = _append_rows(self._gyro, gyro)
+            self._ok = np.concatenate([self._ok, ok]) if len(self._ok) else ok
+            self._n += n
+            self._decimate()
         out = self._run(final=False)
         out += self._release(None)
         return out + self._drain_stage()
@@ -377,6 +387,40 @@ class StreamAnalyzer:
         self._dok = np.concatenate([self._dok, dok]) if len(self._dok) else dok.copy()
         self._nd = nd_new
 
+    def _decimate_block(self, acc: np.ndarray, ok: np.ndarray) -> None:
+        """:meth:`_decimate` for the do-nothing stage, which needs no full-rate samples: the
+        block is averaged where it lies (the same sums in the same order), and only the
+        samples of the last incomplete analysis block are kept (``_acc``, ``_ok``, from
+        ``_fb0 = _nd * M``)."""
+        M = self._M
+        if len(self._acc):  # the incomplete block of the last push comes first
+            acc = _append_rows(self._acc, acc)
+            ok = np.concatenate([self._ok, ok])
+        m = len(acc) // M
+        b = m * M
+        self._acc = np.array(acc[b:], order="C")
+        self._ok = ok[b:].copy()
+        self._fb0 = self._nd * M + b
+        if m == 0:
+            return
+        if M == 1:
+            dacc = acc
+            dok = ok
+        else:
+            dacc = np.empty((m, 3))
+            for c in range(3):  # (as in _decimate)
+                col = acc[:b, c]
+                o = dacc[:, c]
+                np.add(col[0::M], col[1::M], out=o)
+                for j in range(2, M):
+                    o += col[j::M]
+            dacc /= M
+            okb = ok[:b]
+            dok = np.ones(m, dtype=bool) if okb.all() else okb.reshape(-1, M).all(axis=1)
+        self._dacc = np.concatenate([self._dacc, dacc]) if len(self._dacc) else np.array(dacc, order="C")
+        self._dok = np.concatenate([self._dok, dok]) if len(self._dok) else dok.copy()
+        self._nd += m
+
     def _run(self, *, final: bool) -> list:
         H, B, A = self._H, self._B, self._A
         nd = self._nd
@@ -392,7 +436,6 @@ class StreamAnalyzer:
                     out += self._emit_detection(det)
             return out
         ks = range(self._k, k_end)
-        full = []
         dets: dict[int, list] = {}
         # Frames whose whole context has arrived and holds no invalid block (vectorised).
         kk = np.arange(self._k, k_end)
@@ -402,13 +445,11 @@ class StreamAnalyzer:
         inside = (c0 >= self._db0) & (c1 <= nd)
         a0 = np.clip(c0 - self._db0, 0, len(self._dok))
         a1 = np.clip(c1 - self._db0, 0, len(self._dok))
-        is_full = (inside & (bad[a1] == bad[a0]) & (c0 >= 0)).tolist()
-        for k, f in zip(ks, is_full):
-            if f:
-                full.append(k)
-            else:
-                dets[k] = self._frame_partial(k)
-        if full:
+        is_full = inside & (bad[a1] == bad[a0]) & (c0 >= 0)
+        for k in kk[~is_full].tolist():
+            dets[k] = self._frame_partial(k)
+        full = kk[is_full]
+        if full.size:
             dets.update(self._frames_full(full))
         # The do-nothing stage without gaps or waiting steps stays so for the whole call
         # (closing a sequence only empties what is waiting): the lean per-step loop.
@@ -444,16 +485,29 @@ class StreamAnalyzer:
         tail = self._tail
         if tail:
             self._tail = []
-            if dk:
+            if dk:  # (plain loops: generator expressions cost more than the tests here)
                 k_same = self._same_step_k
-                tail = [t for t in tail
-                        if not any(abs(d[0] - t[0]) < k_same * t[1].period_s for d in dk)]
+                kept = []
+                for t in tail:
+                    p, thr = t[0], k_same * t[1].period_s
+                    for d in dk:
+                        if abs(d[0] - p) < thr:
+                            break
+                    else:
+                        kept.append(t)
+                tail = kept
             if tail:
-                dk = sorted(tail + dk, key=lambda d: d[0]) if dk else tail
+                if dk:
+                    dk = tail + dk
+                    dk.sort(key=_first)  # (stable: the order of sorted(tail + dk, key=...))
+                else:
+                    dk = tail
         if dk:
             lim = (k + 1) * self._H * self._M
             if dk[-1][0] >= lim and (end_k is None or k + 1 < end_k):
-                j = next(i for i, d in enumerate(dk) if d[0] >= lim)
+                j = 0
+                while dk[j][0] < lim:
+                    j += 1
                 self._tail = dk[j:]
                 dk = dk[:j]
         return dk
@@ -476,29 +530,37 @@ class StreamAnalyzer:
             self._ok = self._ok[cut:]
             self._fb0 += cut
 
-    def _frames_full(self, ks: list[int]) -> dict[int, list]:
+    def _frames_full(self, ks: np.ndarray) -> dict[int, list]:
+        """Reports of the full frames ``ks`` (ascending int array), as lists per frame."""
         H, B, A = self._H, self._B, self._A
         L = B + H + A
-        c0 = ks[0] * H - B - self._db0
-        span = self._dacc[c0 : c0 + (ks[-1] - ks[0]) * H + L]
+        k0, k1 = int(ks[0]), int(ks[-1])
+        c0 = k0 * H - B - self._db0
+        span = self._dacc[c0 : c0 + (k1 - k0) * H + L]
         win = np.lib.stride_tricks.sliding_window_view(span, (L, 3))[::H, 0]
-        sel = np.asarray(ks) - ks[0]  # the full frames need not be consecutive (gaps)
-        rows = win[sel] if sel[-1] != len(sel) - 1 else win  # (R, L, 3); detect_rows copies
+        # (the full frames need not be consecutive: gaps)
+        rows = win if k1 - k0 == len(ks) - 1 else win[ks - k0]  # (R, L, 3); detect_rows copies
         E = self._E
         det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H + E))
-        out: dict[int, list] = {k: [] for k in ks}
+        out: dict[int, Any] = dict.fromkeys(ks.tolist(), ())  # (an empty tuple: a frame without reports)
         if det.row.size == 0:
             return out
         keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H + E)
         if det.virtual is not None and self.params.gapfill_back_s > 0:
             keep |= det.virtual & (det.ic_pos >= B - E - self.params.gapfill_back_s * self.fa_hz) & (det.ic_pos < B)
         r = det.row[keep]
-        c = np.asarray(ks)[r] * H - B  # first block of each detection's row
-        self._pack(det, keep, r, c, c, c + L, [ks[i] for i in r.tolist()], out)
+        if r.size == 0:
+            return out
+        c = ks[r] * H - B  # first block of each detection's row
+        items = self._pack(det, keep, r, c, c, c + L)
+        # the reports of a row are consecutive (rows ascending): one slice per row, in C
+        cut = (np.flatnonzero(np.diff(r)) + 1).tolist()
+        starts = [0] + cut
+        out.update(zip(ks[r[starts]].tolist(), map(items.__getitem__, map(slice, starts, cut + [len(items)]))))
         return out
 
-    def _pack(self, det, keep, r, row0, run0, run1, keys, out) -> None:
-        """Append (position, features, run bounds, gravity) per kept detection to out[key]."""
+    def _pack(self, det, keep, r, row0, run0, run1) -> list:
+        """(position, features, run bounds, gravity) of each kept detection, in order."""
         M = self._M
         pos = ((row0 + det.ic_pos[keep]) * M + 0.5 * (M - 1)).tolist()
         per = det.period_s[r].tolist()
@@ -513,15 +575,8 @@ class StreamAnalyzer:
         else:  # (one row view of the gravity directions per detection)
             g_hat = list(det.g_hat[r])
             g_m = det.g_m_s2[r].tolist()
-        # the tuples built by map/zip in C; keys come in runs, those of the rows r: one slice
-        # per run
-        items = list(zip(pos, map(StepFeatures, per, amp, vmin, rh, virt), f0, f1, g_hat, g_m))
-        i0 = 0
-        for i1 in np.flatnonzero(np.diff(r)).tolist():
-            out[keys[i0]] += items[i0 : i1 + 1]
-            i0 = i1 + 1
-        if items:
-            out[keys[i0]] += items[i0:]
+        # (the tuples built by map/zip in C)
+        return list(zip(pos, map(StepFeatures, per, amp, vmin, rh, virt), f0, f1, g_hat, g_m))
 
     def _frame_partial(self, k: int) -> list:
         H, B, A, nd = self._H, self._B, self._A, self._nd
@@ -542,10 +597,7 @@ class StreamAnalyzer:
             if keep.any():
                 r = det.row[keep]
                 n_keep = int(keep.sum())
-                tmp: dict[int, list] = {0: []}
-                self._pack(det, keep, r, np.full(n_keep, a), np.full(n_keep, a), np.full(n_keep, b),
-                           [0] * n_keep, tmp)
-                res += tmp[0]
+                res += self._pack(det, keep, r, np.full(n_keep, a), np.full(n_keep, a), np.full(n_keep, b))
         res.sort(key=lambda x: x[0])
         return res
 
@@ -588,12 +640,14 @@ class StreamAnalyzer:
     def _frames_fast(self, ks: range, dets: dict[int, list], nd: int, end_k: int | None) -> list:
         """The frame loop of :meth:`_run` (:meth:`_emit_detection`, :meth:`_collect` and
         :meth:`_check_stale` per frame) for the do-nothing stage with no gap and nothing
-        waiting: the same steps and events, with the state in locals and the staleness test
-        reduced to one comparison per frame (:meth:`_stale_bound`)."""
+        waiting: the same steps and events, with the state in locals, the staleness test
+        reduced to one comparison per frame (:meth:`_stale_bound`, inlined), and the steps
+        handed to the bouts together (:meth:`BoutAssembler.push_many`) before a staleness
+        check can close them and at the end."""
         out: list = []
-        push = self._bouts.push
-        steps = self._steps
+        batch: list = []
         t0, fs, k_same = self._t0, self.fs_hz, self._same_step_k
+        gap_factor, gap_cap = self._gap_factor, self._gap_cap
         H, M = self._H, self._M
         no_t = -math.inf
         last_idx, last_pos, last_t = self._last_det_idx, self._last_det_pos, self._last_det_t
@@ -611,33 +665,30 @@ class StreamAnalyzer:
                     if idx <= last_idx or idx < f0 or idx >= f1 or pos - last_pos < k_same * feat.period_s:
                         continue
                     t = t0 + pos / fs
-                    step = Step(t, idx)
                     if last_t != no_t:
                         iv.append(t - last_t)
                         if len(iv) > 9:
                             del iv[0]
-                        self._det_iv_sorted = False
+                        srt = False
                     else:
-                        self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
-                        self._det_iv_sorted = True
+                        self._det_max_gap = min(gap_factor * feat.period_s, gap_cap)
+                        srt = True
                     last_idx, last_pos, last_t = idx, pos, t
                     took = True
-                    ev = push(step, feat)
-                    if len(ev) == 1 and ev[0] is step:  # the usual case: one step of a bout
-                        steps.append(step)
-                        if step.bout >= 0:
-                            rt = self._recent_t
-                            rt.append(t)
-                            if len(rt) > 16:
-                                del rt[:-8]
-                        out.append(step)
-                    elif ev:
-                        out += self._collect(ev)
+                    batch.append((Step(t, idx), feat))
                 if took:
-                    bound = self._stale_bound()
+                    self._det_iv_sorted = srt
+                    # (_stale_bound)
+                    bound = self._det_max_gap if srt else min(self._det_max_gap, gap_factor * min(iv), gap_cap)
             if last_t != no_t:
-                frontier = min((k + 1) * H, nd) * M
+                frontier = (k + 1) * H
+                if frontier > nd:
+                    frontier = nd
+                frontier *= M
                 if t0 + frontier / fs - last_t > bound:
+                    if batch:  # (the bouts get every earlier step first)
+                        out += self._collect(self._bouts.push_many(batch))
+                        batch = []
                     self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
                     self._k = k + 1
                     out += self._check_stale(frontier)
@@ -645,6 +696,8 @@ class StreamAnalyzer:
                     iv = self._det_iv
                     if last_t != no_t:
                         bound = self._stale_bound()
+        if batch:
+            out += self._collect(self._bouts.push_many(batch))
         self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
         self._k = ks[-1] + 1
         return out
@@ -859,6 +912,14 @@ class StreamAnalyzer:
         return t
 
     def _collect(self, events: list) -> list:
+        kinds = list(map(type, events))
+        if kinds.count(Step) == len(kinds):  # (steps only, the usual case: in bulk)
+            self._steps += events
+            rt = self._recent_t
+            rt += [e.t_s for e in events if e.bout >= 0]
+            if len(rt) > 16:  # (status() reads the last 6)
+                del rt[:-8]
+            return events
         for e in events:
             if isinstance(e, Step):
                 self._steps.append(e)
@@ -937,6 +998,11 @@ def analyze(
     Returns
     -------
     GaitResult
+
+    Notes
+    -----
+    The cyclic garbage collector is paused during the call (and resumed after it if it was
+    enabled): the analysis creates no reference cycles, only many small objects.
     """
     if not isinstance(recording, Recording):
         raise GaitError(f"analyze() needs a Recording, got {type(recording).__name__}")
@@ -947,12 +1013,24 @@ def analyze(
     sa = StreamAnalyzer(recording.fs_hz, mount=mount, params=params, direction_stage=direction_stage)
     step = max(1, int(round(chunk_s * recording.fs_hz)))
     n = recording.n_samples
-    for i in range(0, n, step):
-        sa.push(recording.block(i, i + step))
-        if progress is not None:
-            progress(min(1.0, (i + step) / n))
-    sa.finish()
-    return sa.result(recording.summary())
+    # The analysis allocates tens of thousands of small objects per hour (steps, features,
+    # report tuples) that it keeps, and makes no reference cycles: the cyclic garbage collector
+    # only re-traverses them (and every other object of the process) while it runs, some 6 %
+    # of the CPU time of an hour of data. It is paused for the call, and resumed after it
+    # (only if it was enabled: a caller's gc.disable() is respected).
+    resume_gc = gc.isenabled()
+    if resume_gc:
+        gc.disable()
+    try:
+        for i in range(0, n, step):
+            sa.push(recording.block(i, i + step))
+            if progress is not None:
+                progress(min(1.0, (i + step) / n))
+        sa.finish()
+        return sa.result(recording.summary())
+    finally:
+        if resume_gc:
+            gc.enable()
 
 
 def iter_events(recording: Recording, **kw: Any) -> Iterable[Step | Bout]:

@@ -61,6 +61,7 @@ class BoutAssembler:
         self._gap_cap = params.bout_max_gap_s
         self._gap_factor = params.bout_max_gap_factor
         self._run_vmin = -params.run_min_vertical_g * G0
+        self._stretch: tuple[list[float], list[float]] = ([], [])  # (see _usual_stretch)
 
     # -- queries -------------------------------------------------------------------------
     @property
@@ -131,13 +132,13 @@ class BoutAssembler:
                 out = self.close()  # (a new list, and a new run)
                 run = self._run
             else:
-                out = []
+                out = None
                 iv.append(dt)
                 if len(iv) > 32:
                     del iv[:-9]
                 step.cadence_spm = 60.0 / dt if dt > 0 else _NAN
         else:
-            out = []
+            out = None
         run.append((step, feat))
         bout_id = self._bout_id
         if bout_id is not None:
@@ -146,14 +147,18 @@ class BoutAssembler:
             d = step.direction
             bl = self._bout_label
             if act == bl[0] and (d == bl[1] or d == "unknown" or bl[1] == "unknown"):
-                if self._pending:
-                    for s, _ in self._pending:  # a blip: the held steps stay in this bout
-                        s.bout = bout_id
-                        out.append(s)
-                    self._pending = []
                 step.bout = bout_id
+                if not self._pending:
+                    return [step]  # the usual case (out is None: no close, so a bout is on)
+                out = []
+                for s, _ in self._pending:  # a blip: the held steps stay in this bout
+                    s.bout = bout_id
+                    out.append(s)
+                self._pending = []
                 out.append(step)
             else:
+                if out is None:
+                    out = []
                 lab = (act, d)
                 self._pending.append((step, feat))
                 n = len(self._pending)
@@ -170,9 +175,82 @@ class BoutAssembler:
                     self._run[0][0].cadence_spm = float("nan")
                     if len(self._run) >= self.p.bout_min_steps:
                         self._confirm(out)
-        elif len(self._run) >= self.p.bout_min_steps and self._paced():
-            self._confirm(out)
+        else:
+            if out is None:
+                out = []
+            if len(self._run) >= self.p.bout_min_steps and self._paced():
+                self._confirm(out)
         return out
+
+    def push_many(self, items: list[tuple[Step, StepFeatures]]) -> list:
+        """:meth:`push` of each ``(step, features)`` in order: the same events and state.
+
+        The usual steps (inside a bout, nothing held, within the pace test's first bound and
+        with the bout's label) are handled as arrays, a stretch at a time; any other step
+        goes through :meth:`push`.
+        """
+        out: list = []
+        i, n = 0, len(items)
+        if n >= 4:
+            t_all = np.fromiter([st.t_s for st, _ in items], dtype=float, count=n)
+            vmin_all = np.fromiter([f.vmin_m_s2 for _, f in items], dtype=float, count=n)
+        while i < n:
+            # (a stretch is looked for in windows of 256 items: each try costs its window)
+            j = self._usual_stretch(items, i, min(n, i + 256), t_all, vmin_all) if n - i >= 4 else 0
+            if j == 0:
+                out += self.push(*items[i])
+                i += 1
+                continue
+            seg = items[i : i + j]
+            steps = [st for st, _ in seg]
+            dts, cads = self._stretch
+            bout_id = self._bout_id
+            for st, c in zip(steps, cads):
+                st.cadence_spm = c
+                st.bout = bout_id
+            # the intervals as push() leaves them: every append, then `del iv[:-9]` whenever
+            # the list grows past 32 (always a suffix of what was appended)
+            iv = self._intervals
+            total = len(iv) + j
+            keep = total if total <= 32 else 9 + (total - 33) % 24
+            iv += dts
+            if len(iv) > keep:
+                del iv[:-keep]
+            self._run += seg
+            out += steps
+            i += j
+        return out
+
+    def _usual_stretch(self, items: list, i: int, e: int, t_all: np.ndarray, vmin_all: np.ndarray) -> int:
+        """How many of ``items[i:e]``, from the first, :meth:`push` would put straight into
+        the current bout (their intervals and cadences are left in ``self._stretch``);
+        ``t_all`` and ``vmin_all`` are the items' times and features' ``vmin_m_s2``."""
+        if self._bout_id is None or self._pending or not self._run or not self._intervals:
+            return 0
+        seg = items[i:e]
+        m = len(seg)
+        t = t_all[i:e]
+        dt = np.empty(m)  # (the subtractions of push)
+        dt[0] = float(t[0]) - self._run[-1][0].t_s
+        np.subtract(t[1:], t[:-1], out=dt[1:])
+        # the smallest of the 9 intervals before each step (push: min(iv[-9:])), as a running
+        # minimum over 9 shifted views (cheaper here than a sliding window view)
+        hist = self._intervals[-9:]
+        prev = np.concatenate([np.full(9 - len(hist), np.inf), hist, dt[:-1]])
+        lo = prev[:m].copy()
+        for k in range(1, 9):
+            np.minimum(lo, prev[k : k + m], out=lo)
+        ok = dt <= self._gap_cap
+        ok &= dt <= self._gap_factor * lo
+        cad = np.divide(60.0, dt, out=np.full(m, _NAN), where=dt > 0)
+        run = (cad >= self._run_cad) & (cad != _INF) & (vmin_all[i:e] <= self._run_vmin)
+        act, d_bout = self._bout_label
+        ok &= run if act == "run" else ~run
+        if d_bout != "unknown":
+            ok &= np.array([st.direction in (d_bout, "unknown") for st, _ in seg])
+        j = int(np.argmin(ok)) if not ok.all() else m
+        self._stretch = (dt[:j].tolist(), cad[:j].tolist())
+        return j
 
     def _paced(self) -> bool:
         """May the run become a bout? Its last ``bout_min_steps`` steps all have humps of
@@ -223,29 +301,32 @@ class BoutAssembler:
         return out
 
     def _make_bout(self, bout_id: int, run: list[tuple[Step, StepFeatures]]) -> Bout:
-        t = np.array([s.t_s for s, _ in run])
-        dts = np.diff(t).tolist()
+        t = np.fromiter([s.t_s for s, _ in run], dtype=float, count=len(run))  # (faster than np.array)
+        dt_arr = np.diff(t)
         later = run[1:]
         dirs = [s.direction for s, _ in later]
-        acts = [self._label(s, f)[0] for s, f in later]
+        rc, rv = self._run_cad, self._run_vmin  # (self._label's activity, inlined)
+        acts = ["run" if s.cadence_spm >= rc and s.cadence_spm != _INF and f.vmin_m_s2 <= rv else "walk"
+                for s, f in later]
         dir_s: dict[str, float] = {}
         act_s: dict[str, float] = {}
         conf: dict[str, list[float]] = {}
         if dirs and dirs.count(dirs[0]) == len(dirs) and acts.count(acts[0]) == len(acts):
             # one direction and one activity (the usual bout): the same sums without the loop
-            total = 0.0
-            for dt in dts:
-                total += dt
+            # (a running sum: the additions of `total += dt` in order)
+            total = float(np.add.accumulate(dt_arr)[-1])
             dir_s[dirs[0]] = act_s[acts[0]] = total
             conf[dirs[0]] = [s.direction_confidence for s, _ in later]
         else:
+            dts = dt_arr.tolist()
             for d, a, dt, (s, _) in zip(dirs, acts, dts, later):
                 dir_s[d] = dir_s.get(d, 0.0) + dt
                 conf.setdefault(d, []).append(s.direction_confidence)
                 act_s[a] = act_s.get(a, 0.0) + dt
         direction = max(dir_s, key=lambda k: (dir_s[k], k != "unknown")) if dir_s else "unknown"
         activity = max(act_s, key=act_s.get) if act_s else "walk"
-        dconf = float(np.mean(conf[direction])) if conf.get(direction) else 0.0
+        cd = conf.get(direction)  # (np.fromiter: np.array's type discovery is slow on long lists)
+        dconf = float(np.fromiter(cd, dtype=float, count=len(cd)).mean()) if cd else 0.0
         if direction != "unknown":
             total = sum(dir_s.values())
             dconf *= dir_s[direction] / total if total > 0 else 0.0

@@ -260,7 +260,9 @@ def _fill_gaps(rr: np.ndarray, ii: np.ndarray, hgt: np.ndarray, period_n: np.nda
     h = np.minimum(hgt[jj], hgt[jj + 1])
     rr2 = np.concatenate([rr, rr[jj]])
     ii2 = np.concatenate([ii, pos])
-    order = np.lexsort((ii2, rr2))
+    # by row, then position (stable, like np.lexsort((ii2, rr2)), at a fraction of its cost:
+    # the two halves are sorted runs, which a stable sort merges)
+    order = np.argsort(rr2 * (int(ii2.max()) + 1) + ii2, kind="stable")
     return (rr2[order], ii2[order], np.concatenate([hgt, h])[order],
             np.concatenate([virtual, np.ones(pos.size, dtype=bool)])[order])
 
@@ -325,18 +327,30 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     s = sfft.irfft(V * gain.astype(FFT_DTYPE), n=nfft, axis=1)[:, :L].astype(np.float64)
 
     # Local maxima (strict on the right so that a plateau gives one candidate).
-    pk = np.zeros((R, L), dtype=bool)
-    pk[:, 1:-1] = (s[:, 1:-1] >= s[:, :-2]) & (s[:, 1:-1] > s[:, 2:])
+    # (on the flat rows, s is C-contiguous: one long loop per test instead of one per row;
+    # the first column of every row is then cleared and its last set apart)
+    sf = s.ravel()
+    pk = np.empty((R, L), dtype=bool)
+    pf = pk.ravel()
+    pf[0] = False
+    pf[-1] = False
+    np.greater_equal(sf[1:-1], sf[:-2], out=pf[1:-1])
+    pf[1:-1] &= sf[1:-1] > sf[2:]
+    pk[:, 0] = False
     # Still rising at the end of the row: the hump of a step just before the end of the data
     # (only rows cut by the end of a recording or a gap can own such a step).
     pk[:, -1] = s[:, -1] > s[:, -2]
     thr = np.maximum(params.min_peak_m_s2, params.rel_peak * s.max(axis=1, keepdims=True))
     pk &= s >= thr
-    pk &= (rhythm >= params.min_rhythm)[:, None]  # no steps without a rhythm (gestures, noise)
-    rr, ii = np.nonzero(pk)
-    if rr.size == 0:
-        return RowDetections(rr, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all, g_norm_all)
-    hgt = s[rr, ii]
+    has_rhythm = rhythm >= params.min_rhythm
+    if not has_rhythm.all():  # (all rows with the default min_rhythm = 0)
+        pk[~has_rhythm] = False  # no steps without a rhythm (gestures, noise)
+    at = np.flatnonzero(pf)  # (much cheaper than the 2-D np.nonzero)
+    if at.size == 0:
+        return RowDetections(at, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all, g_norm_all)
+    rr = at // L
+    ii = at - rr * L
+    hgt = sf[at]
     # Competing neighbours closer than min_interval_frac periods: the higher one wins.
     dmin = params.min_interval_frac * period[rr] * fs_hz
     same = rr[1:] == rr[:-1]
@@ -365,7 +379,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         if rr.size == 0:
             return RowDetections(rr, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all,
                                  g_norm_all)
-    peak_pos = ii + _parabolic(s[rr, np.maximum(ii - 1, 0)], hgt, s[rr, np.minimum(ii + 1, L - 1)])
+    at = rr * L + ii  # (flat gathers: much cheaper than s[rr, i])
+    peak_pos = ii + _parabolic(sf[at - (ii > 0)], hgt, sf[at + (ii < L - 1)])
     if virtual.any():
         peak_pos[virtual] = ii[virtual]
     per = period[rr]
@@ -380,8 +395,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     kern = (tk / sigma_s**2) * np.exp(-0.5 * (tk / sigma_s) ** 2)  # correlating gives +d/dt
     width = int((before + after).max()) + 3  # one extra sample each side for interpolation
     start = ii - before - 1
-    offs = np.arange(-hw, width + hw)[None, :]
-    gpos = np.clip(start[:, None] + offs, 0, L - 1)
+    cols = np.arange(width)
+    wpos = start[:, None] + cols  # (K, width): row positions of the search windows
     if params.jerk_stride_notch > 0:
         # Jerk in the frequency domain, for the rows that hold a hump: derivative of Gaussian
         # times notches at the odd harmonics of the stride frequency (their left/right
@@ -401,7 +416,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         J = sfft.irfft((F if ur.size == R else F[ur]) * resp[:, None, :], n=nfft, axis=2)  # (U, 3, nfft)
         # |J|^2 only in the search windows (K, width), by flat gathers of the three axes
         Jf = J.ravel()
-        at = (inv * (3 * nfft))[:, None] + gpos[:, hw : hw + width]
+        at = np.minimum(np.maximum(wpos, 0), L - 1)
+        at += (inv * (3 * nfft))[:, None]
         j0, j1, j2 = Jf[at], Jf[at + nfft], Jf[at + 2 * nfft]
         if params.jerk_fall_weight != 1.0:
             gk = g_hat[rr].astype(FFT_DTYPE)
@@ -417,23 +433,27 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         if params.jerk_fall_weight != 1.0:
             j0 -= jv
             np.maximum(j0, 0.0, out=j0)
-        jn = np.sqrt(j0).astype(np.float64)
+        jn = np.sqrt(j0)  # (single precision: the maximum is found on these, refined in double)
     else:
+        gpos = np.clip(start[:, None] + np.arange(-hw, width + hw)[None, :], 0, L - 1)
         Ag = acc_m_s2[rr[:, None], gpos]  # (K, width + 2 hw, 3)
         Jg = kern[0] * Ag[:, 0:width]
         for t in range(1, 2 * hw + 1):
             Jg += kern[t] * Ag[:, t : t + width]  # (K, width, 3)
         Jg *= Jg
         jn = np.sqrt(Jg.sum(axis=2))
-    wpos = start[:, None] + np.arange(width)[None, :]
-    inwin = (np.arange(width)[None, :] >= 1) & (np.arange(width)[None, :] <= (before + after + 1)[:, None])
-    inwin &= (wpos >= 1) & (wpos <= L - 2)
+    # The search window of each hump: columns 1 .. before + after + 1, inside the row (away
+    # from its first and last sample).
+    lo_e = np.maximum(1 - start, 1)
+    hi_e = np.minimum(before + after + 1, L - 2 - start)
     vals = jn.copy()
-    np.putmask(vals, ~inwin, -np.inf)
+    np.putmask(vals, (cols < lo_e[:, None]) | (cols > hi_e[:, None]), -np.inf)
     jb = np.argmax(vals, axis=1)
-    jb = np.clip(jb, 1, width - 2)
-    kk = np.arange(rr.size)
-    d = _parabolic(jn[kk, jb - 1], jn[kk, jb], jn[kk, jb + 1])
+    jb = np.minimum(np.maximum(jb, 1), width - 2)
+    at = np.arange(0, rr.size * width, width) + jb  # (jn is C-contiguous: flat gathers)
+    jnf = jn.ravel()
+    jpk = jnf[at].astype(np.float64)
+    d = _parabolic(jnf[at - 1].astype(np.float64), jpk, jnf[at + 1].astype(np.float64))
     ic_pos = start + jb + d - params.ic_lag_s * fs_hz
     # A jerk maximum on the first samples of a row means the contact began before the data
     # (start of a recording or after a gap): no reliable IC, no step. So does a maximum on
@@ -443,13 +463,10 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     first = (start + jb) <= 1
     cut = start < 0
     if cut.any():
-        lo_e = np.maximum(1, 1 - start)  # first column inside the row
-        hi_e = np.minimum(before + after + 1, L - 2 - start)
         first |= cut & ((jb <= lo_e) | (jb >= hi_e))
     if virtual.any() and params.gapfill_min_jerk_frac > 0:
         # An inferred step needs a contact: a jerk peak comparable to those of the row's real
         # steps (a pause between two walks has none).
-        jpk = jn[kk, jb]
         for r in np.unique(rr[virtual]).tolist():
             inrow = rr == r
             real = inrow & ~virtual
@@ -464,8 +481,10 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     wv = max(2, int(round(0.25 * fs_hz)))
     icn = np.clip(np.round(ic_pos).astype(int), 0, L - 1)
     vpos = icn[:, None] - np.arange(wv)[None, :]
-    vg = v.ravel()[(rr * L)[:, None] + np.maximum(vpos, 0)]  # (v is C-contiguous; vpos <= L - 1)
-    vmin = np.where(vpos >= 0, vg, np.inf).min(axis=1)
+    # (v is C-contiguous; vpos <= L - 1.) Positions before the row read its first sample, which
+    # such a window holds anyway (it runs down to 0): the minimum is that of the window's part
+    # inside the row.
+    vmin = v.ravel()[(rr * L)[:, None] + np.maximum(vpos, 0)].min(axis=1)
     return RowDetections(
         row=moving[rr],
         peak_pos=peak_pos,
