@@ -334,3 +334,33 @@ def test_push_steps_equals_push_of_windows(fwd_walk):
 
 def _share_of(rows, d):
     return np.mean([r[1] == d for r in rows])
+
+
+def test_confident_steps_are_released_one_step_earlier(fwd_walk):
+    """Once a chain is decided, a step whose filtered confidence reaches early_release_conf is
+    released without waiting for the next step's evidence: streamed in 0.1 s blocks, a steady
+    walk's steps come out about 2 s after their contact at most (one step sooner than with the
+    rule off), with the same directions."""
+    from gait.pipeline import StreamAnalyzer
+
+    rec, _lab, _ics = fwd_walk
+
+    def stream(dp):
+        stage = DirectionEstimator(fs_hz=rec.fs_hz, mount=BODY, params=dp)
+        sa = StreamAnalyzer(rec.fs_hz, mount=BODY, direction_stage=stage)
+        lat, steps = [], []
+        for i in range(0, rec.n_samples, 10):
+            newest = float(rec.t_s[min(i + 10, rec.n_samples) - 1])
+            for e in sa.push(rec.block(i, i + 10)):
+                if isinstance(e, Step):
+                    lat.append(newest - e.t_s)
+                    steps.append(e)
+        steps += [e for e in sa.finish() if isinstance(e, Step)]
+        return np.asarray(lat[4:]), steps
+
+    lat_on, on = stream(DirectionParams())
+    lat_off, off = stream(DirectionParams(early_release_conf=2.0))
+    assert [s.direction for s in on] == [s.direction for s in off]
+    assert _share(on, "forward") > 0.9
+    assert np.median(lat_on) <= 1.8 and np.percentile(lat_on, 90) <= 2.1
+    assert np.median(lat_off) - np.median(lat_on) >= 0.4  # one step (0.55 s at 110 spm)

@@ -73,6 +73,10 @@ class DirectionParams:
     gain_aav: float = 1.0
     #: Posterior confidence |2 p_forward - 1| below this gives "unknown".
     min_confidence: float = 0.3
+    #: Once a chain is decided, a step whose filtered confidence (its evidence and the steps
+    #: before it) reaches this is released without waiting for the next step's evidence
+    #: (one step less latency); values above 1 turn this off.
+    early_release_conf: float = 0.99
     #: At the start of a chain, undecided steps may be held this many extra steps.
     max_start_hold: int = 3
     #: Consecutive steps further apart than this start a new chain (HMM reset), s.
@@ -159,10 +163,12 @@ class DirectionEstimator:
       there) or the chain has ended;
     * its direction is the posterior of a sticky two-state HMM given the evidence of the chain
       up to ONE step after it (fixed-lag smoothing), or, at the start of a chain while that is
-      still undecided, up to ``1 + max_start_hold`` steps after it.
+      still undecided, up to ``1 + max_start_hold`` steps after it; once the chain is decided,
+      a step whose filtered posterior (evidence up to the step itself) is already at least
+      ``early_release_conf`` confident gets that posterior and is released at once.
 
-    A step is therefore released at most about two steps after it happened (a few more at the
-    start of a walk).
+    A step is therefore released at most about two steps after it happened, usually one (a few
+    more at the start of a walk).
 
     Parameters
     ----------
@@ -287,7 +293,7 @@ class DirectionEstimator:
             self._evaluate_queue(chain_ended=False)
         if self._queue:
             self._detach()
-        return self._release(chain_ended=False) if len(self._e_steps) > 1 else []
+        return self._release(chain_ended=False) if self._e_steps else []
 
     def _detach(self) -> None:
         """Copy the windows of the steps still queued out of the caller's buffer, so the stage
@@ -920,6 +926,7 @@ class DirectionEstimator:
         steps, llrs, pfs = self._e_steps, self._e_llr, self._e_pf
         n_eval = len(steps)
         exp = math.exp
+        early = self.p.early_release_conf
         k = 0  # index of the next step to release
         while k < n_eval:
             if self._chain_decided and n_eval - 1 - k >= _VEC_RELEASE:
@@ -928,7 +935,9 @@ class DirectionEstimator:
                 self._release_decided(steps[k:n_eval - 1], llrs[k + 1:n_eval], pfs[k:n_eval - 1])
                 k = n_eval - 1
                 continue
-            if k + 1 < n_eval:
+            if self._chain_decided and abs(2.0 * pfs[k] - 1.0) >= early:
+                post = pfs[k]  # confident already: no need to wait for the next step
+            elif k + 1 < n_eval:
                 # fixed-lag smoothing over one step (inline _posterior(k, 1))
                 llr = llrs[k + 1]
                 Lr = exp(-30.0 if llr < -30.0 else (30.0 if llr > 30.0 else llr))
@@ -989,6 +998,8 @@ class DirectionEstimator:
         tot = af + ab
         with np.errstate(invalid="ignore", divide="ignore"):
             post = np.where(tot > 0, af / tot, 0.5)
+        if self.p.early_release_conf <= 1.0:  # (see _release: the filtered posterior)
+            post = np.where(np.abs(2.0 * pf - 1.0) >= self.p.early_release_conf, pf, post)
         conf = np.abs(2.0 * post - 1.0)
         for st, po, c in zip(steps, post.tolist(), conf.tolist()):
             if c >= pmin:
