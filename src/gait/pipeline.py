@@ -150,7 +150,7 @@ class StreamAnalyzer:
         self._after = self._W if after is None else max(0, min(self._W, int(round(float(after) * fs))))
         #: The do-nothing stage: steps skip the window and the stage (same result, faster).
         self._trivial_stage = type(self.stage) is UnknownDirection
-        #: A batching stage (``push_steps``): without gaps, the lean frame loop _frames_batch.
+        #: A batching stage (``push_steps``): without gaps, the lean frame loop _frames_lean.
         self._batching = not self._trivial_stage and getattr(self.stage, "push_steps", None) is not None
         #: Steps detected but not yet handed to the stage (waiting for their window's end).
         self._pend: list[tuple] = []
@@ -454,10 +454,8 @@ class StreamAnalyzer:
         # The do-nothing stage without gaps or waiting steps stays so for the whole call
         # (closing a sequence only empties what is waiting): the lean per-step loop.
         end_k = k_end if final else None
-        if self._trivial_stage and not self._invalid and not self._pend:
-            out += self._frames_fast(ks, dets, nd, end_k)
-        elif self._batching and not self._invalid:
-            out += self._frames_batch(ks, dets, nd, end_k)
+        if not self._invalid and (self._batching or (self._trivial_stage and not self._pend)):
+            out += self._frames_lean(ks, dets, nd, end_k)
         else:
             HM = H * self._M
             for k in ks:
@@ -637,78 +635,20 @@ class StreamAnalyzer:
         self._pend.append((step, max(idx - self._W, f0), g_hat, g_m, feat.period_s))
         return out
 
-    def _frames_fast(self, ks: range, dets: dict[int, list], nd: int, end_k: int | None) -> list:
-        """The frame loop of :meth:`_run` (:meth:`_emit_detection`, :meth:`_collect` and
-        :meth:`_check_stale` per frame) for the do-nothing stage with no gap and nothing
-        waiting: the same steps and events, with the state in locals, the staleness test
-        reduced to one comparison per frame (:meth:`_stale_bound`, inlined), and the steps
-        handed to the bouts together (:meth:`BoutAssembler.push_many`) before a staleness
-        check can close them and at the end."""
+    def _frames_lean(self, ks: range, dets: dict[int, list], nd: int, end_k: int | None) -> list:
+        """The frame loop of :meth:`_run` (:meth:`_emit_detection` and :meth:`_check_stale` per
+        frame) without gaps, for the do-nothing stage with nothing waiting or for a batching
+        stage (``push_steps``): the same steps and events, with the state in locals and the
+        staleness test reduced to one comparison per frame (:meth:`_stale_bound`, inlined).
+
+        The do-nothing stage's steps go to the bouts together (:meth:`BoutAssembler.push_many`)
+        before a staleness check can close them and at the end; a batching stage's steps are
+        queued for :meth:`_release`, as :meth:`_emit_detection` does."""
+        trivial = self._trivial_stage
         out: list = []
-        batch: list = []
+        batch: list = []  # (do-nothing stage) steps for the bouts
         t0, fs, k_same = self._t0, self.fs_hz, self._same_step_k
         gap_factor, gap_cap = self._gap_factor, self._gap_cap
-        H, M = self._H, self._M
-        no_t = -math.inf
-        last_idx, last_pos, last_t = self._last_det_idx, self._last_det_pos, self._last_det_t
-        iv = self._det_iv
-        bound = self._stale_bound() if last_t != no_t else 0.0
-        HM = H * M
-        for k in ks:
-            dk = dets[k]
-            if self._tail or (dk and dk[-1][0] >= (k + 1) * HM):  # (the usual frame: no tail)
-                dk = self._settle_tail(k, dk, end_k)
-            if dk:
-                took = False
-                for pos, feat, f0, f1, _g, _m in dk:
-                    idx = int(pos + 0.5)
-                    if idx <= last_idx or idx < f0 or idx >= f1 or pos - last_pos < k_same * feat.period_s:
-                        continue
-                    t = t0 + pos / fs
-                    if last_t != no_t:
-                        iv.append(t - last_t)
-                        if len(iv) > 9:
-                            del iv[0]
-                        srt = False
-                    else:
-                        self._det_max_gap = min(gap_factor * feat.period_s, gap_cap)
-                        srt = True
-                    last_idx, last_pos, last_t = idx, pos, t
-                    took = True
-                    batch.append((Step(t, idx), feat))
-                if took:
-                    self._det_iv_sorted = srt
-                    # (_stale_bound)
-                    bound = self._det_max_gap if srt else min(self._det_max_gap, gap_factor * min(iv), gap_cap)
-            if last_t != no_t:
-                frontier = (k + 1) * H
-                if frontier > nd:
-                    frontier = nd
-                frontier *= M
-                if t0 + frontier / fs - last_t > bound:
-                    if batch:  # (the bouts get every earlier step first)
-                        out += self._collect(self._bouts.push_many(batch))
-                        batch = []
-                    self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
-                    self._k = k + 1
-                    out += self._check_stale(frontier)
-                    last_t = self._last_det_t
-                    iv = self._det_iv
-                    if last_t != no_t:
-                        bound = self._stale_bound()
-        if batch:
-            out += self._collect(self._bouts.push_many(batch))
-        self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
-        self._k = ks[-1] + 1
-        return out
-
-    def _frames_batch(self, ks: range, dets: dict[int, list], nd: int, end_k: int | None) -> list:
-        """The frame loop of :meth:`_run` for a batching stage (``push_steps``) with no gap:
-        :meth:`_emit_detection` (which then only queues the step for :meth:`_release`) and
-        :meth:`_check_stale` per frame, with the state in locals and the staleness test reduced
-        to one comparison per frame (:meth:`_stale_bound`), as in :meth:`_frames_fast`."""
-        out: list = []
-        t0, fs, k_same = self._t0, self.fs_hz, self._same_step_k
         H, M, W = self._H, self._M, self._W
         no_t = -math.inf
         last_idx, last_pos, last_t = self._last_det_idx, self._last_det_pos, self._last_det_t
@@ -732,20 +672,31 @@ class StreamAnalyzer:
                         iv.append(t - last_t)
                         if len(iv) > 9:
                             del iv[0]
-                        self._det_iv_sorted = False
+                        srt = False
                     else:
-                        self._det_max_gap = min(self._gap_factor * feat.period_s, self._gap_cap)
-                        self._det_iv_sorted = True
+                        self._det_max_gap = min(gap_factor * feat.period_s, gap_cap)
+                        srt = True
                     last_idx, last_pos, last_t = idx, pos, t
                     took = True
-                    feats[idx] = feat
-                    w0 = idx - W
-                    pend.append((Step(t, idx), w0 if w0 > f0 else f0, g_hat, g_m, feat.period_s))
+                    if trivial:
+                        batch.append((Step(t, idx), feat))
+                    else:
+                        feats[idx] = feat
+                        w0 = idx - W
+                        pend.append((Step(t, idx), w0 if w0 > f0 else f0, g_hat, g_m, feat.period_s))
                 if took:
-                    bound = self._stale_bound()
+                    self._det_iv_sorted = srt
+                    # (_stale_bound)
+                    bound = self._det_max_gap if srt else min(self._det_max_gap, gap_factor * min(iv), gap_cap)
             if last_t != no_t:
-                frontier = min((k + 1) * H, nd) * M
+                frontier = (k + 1) * H
+                if frontier > nd:
+                    frontier = nd
+                frontier *= M
                 if t0 + frontier / fs - last_t > bound:
+                    if batch:  # (the bouts get every earlier step first)
+                        out += self._collect(self._bouts.push_many(batch))
+                        batch = []
                     self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
                     self._k = k + 1
                     out += self._check_stale(frontier)
@@ -754,6 +705,8 @@ class StreamAnalyzer:
                     pend = self._pend
                     if last_t != no_t:
                         bound = self._stale_bound()
+        if batch:
+            out += self._collect(self._bouts.push_many(batch))
         self._last_det_idx, self._last_det_pos, self._last_det_t = last_idx, last_pos, last_t
         self._k = ks[-1] + 1
         return out
