@@ -33,11 +33,14 @@ def walk60():
     return simulate("stand:3,walk:54:forward:110,stand:3", fs_hz=FS, seed=1).recording
 
 
-async def _play(rec, tmp_path, *, faults=None, protocol="gaitsense", speed=10.0, stop_after_s=None, **kw):
+async def _play(rec, tmp_path, *, faults=None, protocol="gaitsense", speed=10.0, stop_after_s=None,
+                mount="body", **kw):
+    """A live session on the virtual sensor playing ``rec`` once; returns (source, sensor,
+    session, final state). Also used by test_polar_gyro."""
     src, sensor = virtual_ble_source(rec, speed=speed, protocol=protocol, faults=faults, loop_signal=False,
                                      reconnect_for_s=20.0, **kw)
     await sensor.start()
-    sess = LiveSession(src, output=tmp_path / "run.csv", mount="body")
+    sess = LiveSession(src, output=tmp_path / "run.csv", mount=mount)
 
     async def stopper():
         if stop_after_s is not None:  # counted from the first recorded sample, not the connect

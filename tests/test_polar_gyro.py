@@ -278,26 +278,9 @@ def walk52():
 
 
 async def _play(rec, tmp_path, *, faults=None, speed=12.0):
-    from gait.live.session import LiveSession
-    from gait.live.sources import virtual_ble_source
+    from test_ble_virtual import _play as play  # (the same live run, on the virtual Polar device)
 
-    src, sensor = virtual_ble_source(rec, speed=speed, protocol="polar", faults=faults, loop_signal=False,
-                                     reconnect_for_s=20.0)
-    await sensor.start()
-    sess = LiveSession(src, output=tmp_path / "run.csv", mount=MOUNT)
-
-    async def stopper():
-        await sensor.done.wait()
-        await asyncio.sleep(0.3)
-        src.stop()
-
-    stop_task = asyncio.create_task(stopper())
-    try:
-        state = await asyncio.wait_for(sess.run(), 60)
-    finally:
-        stop_task.cancel()
-        await sensor.stop()
-    return src, sensor, sess, state
+    return await play(rec, tmp_path, faults=faults, protocol="polar", speed=speed, mount=MOUNT)
 
 
 MOUNT = "gaitsense-right-hip"
