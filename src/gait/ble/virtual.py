@@ -171,64 +171,62 @@ class VirtualFirmware:
         """Polar PMD GYRO frames (delta-compressed type 0, factor :data:`POLAR_GYRO_FACTOR`,
         deg/s) up to j_now, cut on their own cursor: a frame size other than the ACC one (36) and
         a start at their own START, so GYRO frames never line up with ACC frames."""
-        self.last_gyro_ranges = []
         if self.gyro_raw is None:
-            return []
-        if not self.loop:
-            j_now = min(j_now, self.n_source)
-        if not (deliver and self.gyro_streaming):
-            self.gj = max(self.gj, j_now)
+            self.last_gyro_ranges = []
             return []
         scale = gs.GYRO_RANGE_DPS[self.gyro_range_code] / 32768.0 / POLAR_GYRO_FACTOR
-        flush = flush or (not self.loop and j_now >= self.n_source)
-        out: list[bytes] = []
-        while self.gj + per_frame <= j_now or (flush and self.gj < j_now):
-            j0, j1 = self.gj, min(self.gj + per_frame, j_now)
-            self.gj = j1
+
+        def frame(j0: int, j1: int) -> bytes:
             _, gyr = self._src(j0, j1)
             vals = np.rint(gyr.astype(np.float64) * scale).astype(np.int64)
-            payload = bytes(pmd.PmdDataFrame(pmd.GYRO, self._polar_ts(j1 - 1), 0, True, vals))
-            if loss > 0 and self._rng.random() < loss:
-                self.n_packets_dropped += 1
-                continue
-            self.n_packets_sent += 1
-            if mark:
-                self.mark_gyro_sent(j0, j1)
-            self.last_gyro_ranges.append((j0, j1))
-            out.append(payload)
-        return out
+            return bytes(pmd.PmdDataFrame(pmd.GYRO, self._polar_ts(j1 - 1), 0, True, vals))
+
+        flush = flush or (not self.loop and j_now >= self.n_source)
+        return self._cut(j_now, per_frame, frame, deliver=deliver, loss=loss, flush=flush, mark=mark,
+                         gyro=True)
 
     def mark_gyro_sent(self, j0: int, j1: int) -> None:
         if len(self.gyro_sent):
             self.gyro_sent[j0:j1] = True
 
     def _cut(self, j_now: int, size: int, make: Callable[[int, int], bytes], *, deliver: bool,
-             loss: float, flush: bool, mark: bool) -> list[bytes]:
+             loss: float, flush: bool, mark: bool, gyro: bool = False) -> list[bytes]:
         """Cut the samples up to ``j_now`` into notifications of ``size`` samples, each made by
         ``make(j0, j1)`` (a shorter last one with ``flush``); drop each with probability ``loss``.
 
         Without ``deliver`` (or while not streaming) the samples are taken and discarded.
+        ``gyro``: the Polar GYRO stream, on its own cursor (``gj``), streaming flag, ranges
+        (``last_gyro_ranges``) and marks (:meth:`mark_gyro_sent`).
         """
-        self.last_ranges = []
+        ranges: list[tuple[int, int]] = []
+        if gyro:
+            self.last_gyro_ranges = ranges
+            cur, streaming, mark_fn = self.gj, self.gyro_streaming, self.mark_gyro_sent
+        else:
+            self.last_ranges = ranges
+            cur, streaming, mark_fn = self.j, self.streaming, self.mark_sent
         if not self.loop:
             j_now = min(j_now, self.n_source)
         out: list[bytes] = []
-        if not (deliver and self.streaming):
-            self.j = max(self.j, j_now)
-            return out
-        while self.j + size <= j_now or (flush and self.j < j_now):
-            j0 = self.j
-            j1 = min(j0 + size, j_now)
-            payload = make(j0, j1)
-            self.j = j1
-            if loss > 0 and self._rng.random() < loss:
-                self.n_packets_dropped += 1
-                continue
-            self.n_packets_sent += 1
-            if mark:
-                self.mark_sent(j0, j1)
-            self.last_ranges.append((j0, j1))
-            out.append(payload)
+        if not (deliver and streaming):
+            cur = max(cur, j_now)
+        else:
+            while cur + size <= j_now or (flush and cur < j_now):
+                j0, j1 = cur, min(cur + size, j_now)
+                payload = make(j0, j1)
+                cur = j1
+                if loss > 0 and self._rng.random() < loss:
+                    self.n_packets_dropped += 1
+                    continue
+                self.n_packets_sent += 1
+                if mark:
+                    mark_fn(j0, j1)
+                ranges.append((j0, j1))
+                out.append(payload)
+        if gyro:
+            self.gj = cur
+        else:
+            self.j = cur
         return out
 
 
