@@ -11,7 +11,7 @@ import pytest
 
 from gait.ble.clock import ClockFit, Unwrapper
 from gait.ble.protocols import gaitsense as gs
-from gait.ble.stream import GaitSenseDecoder, PolarAccDecoder, SensorChunk, StreamAssembler
+from gait.ble.stream import GaitSenseDecoder, PolarImuDecoder, SensorChunk, StreamAssembler
 from gait.ble.virtual import POLAR_FACTOR, VirtualFirmware
 from gait.types import SampleBlock
 
@@ -151,13 +151,15 @@ def test_polar_frames_through_the_assembler():
     fw = VirtualFirmware(acc, fs_hz=FS)
     fw.streaming = True
     frames = fw.polar_frames(1000, deliver=True)
-    dec = PolarAccDecoder(FS, factor=POLAR_FACTOR)
+    dec = PolarImuDecoder(FS, factor=POLAR_FACTOR, gyro=False)
     asm = StreamAssembler(FS, has_gyro=False)
     items = []
     for i, f in enumerate(frames):
         if i == 5:
             continue  # one lost frame
-        items += asm.push(dec(f), float(i))
+        chunks = dec(f)
+        assert len(chunks) == 1  # (accelerometer only: every frame comes out at once)
+        items += asm.push(chunks[0], float(i))
     blocks, events = _collect(items)
     valid = np.concatenate([b.valid for b in blocks])
     got = np.concatenate([b.acc_m_s2 for b in blocks])

@@ -269,38 +269,6 @@ class GaitSenseDecoder:
                            gyro_rad_s=p.gyro_rad_s, restarted=p.restarted, overflow=p.overflow, seq=p.seq)
 
 
-class PolarAccDecoder:
-    """Polar PMD ACC frames -> :class:`SensorChunk`, indexed from the frame timestamps."""
-
-    def __init__(self, fs_hz: float, *, factor: float = 1.0) -> None:
-        self.fs_hz = float(fs_hz)
-        self.factor = float(factor)
-        self.has_gyro = False
-        self.counter: PacketCounter[pmd.PmdDataFrame] = PacketCounter(pmd.PmdDataFrame.from_bytes)
-        self._t0: float | None = None
-        self._last_t: float | None = None
-        self.n_ignored = 0
-
-    def __call__(self, data: bytes) -> SensorChunk | None:
-        f = self.counter.decode(data)
-        if f is None:
-            return None
-        if f.measurement_type != pmd.ACC:
-            self.n_ignored += 1
-            return None
-        n = f.n_samples
-        t_last = f.timestamp_ns / 1e9
-        t_first = t_last - (n - 1) / self.fs_hz
-        restarted = False
-        if self._t0 is None or (self._last_t is not None and t_last < self._last_t - 1.0):
-            restarted = self._t0 is not None
-            self._t0 = t_first
-        self._last_t = t_last
-        idx = int(round((t_first - self._t0) * self.fs_hz))
-        return SensorChunk(first_index=idx, t_sensor_s=t_first, acc_m_s2=f.physical(self.factor),
-                           restarted=restarted)
-
-
 @dataclass
 class _PendingAcc:
     """ACC samples of one frame (or its tail) still waiting for their gyro."""
@@ -319,8 +287,8 @@ class PolarImuDecoder:
     The two measurements arrive as separate notifications on the PMD data characteristic, each
     frame stamped with the sensor time of its LAST sample (ns) and each stream at its own rate;
     they need not start together and their frames need not line up. The accelerometer defines
-    the sample grid (its samples are indexed from their timestamps exactly as
-    :class:`PolarAccDecoder` does); each ACC sample gets the gyro linearly interpolated at its
+    the sample grid (its samples are indexed from their frame timestamps, a timestamp going
+    back by more than 1 s starting a new index epoch); each ACC sample gets the gyro linearly interpolated at its
     sensor time between the two gyro samples around it.
 
     * An ACC sample waits until gyro covering its time has arrived. The wait is bounded: once
@@ -344,7 +312,7 @@ class PolarImuDecoder:
     factor, gyro_factor : float
         Scale factors of compressed frames (from the START responses).
     gyro : bool
-        False: behave like :class:`PolarAccDecoder` (gyro frames ignored, no waiting).
+        False: accelerometer only (gyro frames ignored, no waiting).
     max_wait_s : float
         Lower bound of the wait for gyro, s of sensor time (before the first GYRO frame it is
         the whole bound, so it must exceed one GYRO frame plus its delivery delay).
