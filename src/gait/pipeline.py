@@ -725,9 +725,7 @@ class StreamAnalyzer:
         if self._trivial_stage and not self._invalid:
             # the do-nothing stage needs no window: hand everything over at once
             self._pend = []
-            for p in pend:
-                out += self._to_bouts(p[0])
-            return out
+            return self._to_bouts_many([p[0] for p in pend])
         n, after, inv = self._n, self._after, self._invalid
         ends: list[int] = []
         if not inv:  # (the usual case: the same ends as the loop below)
@@ -784,8 +782,10 @@ class StreamAnalyzer:
         return out
 
     def _to_bouts_many(self, steps: list[Step]) -> list:
-        """:meth:`_to_bouts` for each step a stage returned, in order (inlined; :meth:`_collect`
-        too for the usual single step of a bout)."""
+        """Steps a stage returned (in order) into the bouts: each step's features, its backward
+        contact timing (:meth:`_backward_contact_t`, or the constant backward lag), then
+        :meth:`BoutAssembler.push` and :meth:`_collect` (inlined for the usual single step of a
+        bout)."""
         out: list = []
         feat_pop = self._feat.pop
         refine = self._refine_back
@@ -824,21 +824,6 @@ class StreamAnalyzer:
             elif ev:
                 out += self._collect(ev)
         return out
-
-    def _to_bouts(self, s: Step) -> list:
-        feat = self._feat.pop(s.index, None) or StepFeatures(float("nan"), float("nan"), float("nan"))
-        ctx = self._back_ctx.pop(s.index, None) if self._refine_back else None
-        fw = self._forward_axis(s.index) if self._refine_back else None
-        if s.direction == "backward":
-            t_new = self._backward_contact_t(s, ctx, fw) if ctx is not None and fw is not None else None
-            if t_new is not None:
-                s.t_s = t_new
-                s.index = int(round((s.t_s - self._t0) * self.fs_hz))
-            elif self._lag_back:
-                s.t_s -= self._lag_back
-                s.index = int(round((s.t_s - self._t0) * self.fs_hz))
-        self._last_out_t = s.t_s
-        return self._collect(self._bouts.push(s, feat))
 
     def _backward_contact_t(self, s: Step, ctx: tuple, fw: np.ndarray) -> float | None:
         """The contact of a backward walking step from its forward acceleration, or None."""
