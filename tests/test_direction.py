@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gait.evaluation_direction import score_direction, step_segments
 from gait.frames import parse_mount, random_rotation
@@ -315,8 +317,8 @@ def test_push_steps_equals_push_of_windows(fwd_walk):
         out: list[Step] = []
         steps = [Step(t_s=i / fs, index=i) for i in idx]
         if how == "push":
-            for st, (a, b) in zip(steps, wins):
-                out += est.push(st, StepWindow(fs, a / fs, st.index - a, g_hat=up, gyro_rad_s=gyro[a:b],
+            for stp, (a, b) in zip(steps, wins):
+                out += est.push(stp, StepWindow(fs, a / fs, stp.index - a, g_hat=up, gyro_rad_s=gyro[a:b],
                                                step_period_s=0.55, acc_m_s2=acc[a:b], g_m_s2=9.81))
                 out += est.drain()
         else:
@@ -364,3 +366,41 @@ def test_confident_steps_are_released_one_step_earlier(fwd_walk):
     assert _share(on, "forward") > 0.9
     assert np.median(lat_on) <= 1.8 and np.percentile(lat_on, 90) <= 2.1
     assert np.median(lat_off) - np.median(lat_on) >= 0.4  # one step (0.55 s at 110 spm)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 700), st.lists(st.integers(1, 699), max_size=12), st.integers(0, 2**31))
+def test_axis_recursion_is_the_decayed_sum_whatever_the_batches(n, cuts, seed):
+    # the orientation-free AP-axis covariance Y_j = Z_j + d Y_(j-1): any split of the steps into
+    # batches gives identical values (results independent of chunking), equal to the plain
+    # recursion to rounding, across blocks (_AX_BLOCK = 256) too
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n, 10)) * (rng.random((n, 1)) < 0.7)
+    whole = DirectionEstimator(fs_hz=100.0)._decayed_sums(Z)
+    est = DirectionEstimator(fs_hz=100.0)
+    parts = np.split(Z, sorted({c for c in cuts if c < n}))
+    assert np.array_equal(np.concatenate([est._decayed_sums(p) for p in parts]), whole)
+    d = DirectionParams().ap_decay
+    y, ref = np.zeros(10), np.empty((n, 10))
+    for j in range(n):
+        y = Z[j] + d * y
+        ref[j] = y
+    np.testing.assert_allclose(whole, ref, rtol=0, atol=1e-12 * max(1.0, np.abs(ref).max()))
+
+
+def test_direction_does_not_import_scipy_signal():
+    # scipy.signal takes about a second to import (scipy 1.17): the analysis with direction
+    # must not pay that on every run
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from gait.pipeline import analyze\n"
+            "from gait.types import Recording\n"
+            "t = np.arange(0, 20, 0.01)\n"
+            "acc = np.c_[np.sin(2*np.pi*1.8*t), 0*t, 9.81 + 2*np.sin(2*np.pi*1.8*t + 1)]\n"
+            "r = analyze(Recording.from_arrays(acc, fs_hz=100.0, gyro_rad_s=0.1*acc))\n"
+            "assert r.info['direction']['stage'] == 'DirectionEstimator'\n"
+            "print(sorted(m for m in sys.modules if m.startswith('scipy.signal')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

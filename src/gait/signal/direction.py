@@ -51,7 +51,6 @@ from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from ..frames import Mount
 from ..types import Step
@@ -131,7 +130,7 @@ class StepEvidence:
 
 
 _BATCH = 512  # steps per vectorised batch (bounds the temporary arrays: about 10 MB)
-_SMALL = 16  # batches up to this size run the covariance recursion in a plain loop
+_AX_BLOCK = 256  # steps per block of the AP-axis covariance recursion (see _decayed_sums)
 _SMALL_STRIDES = 4  # batches up to this size find the stride windows over plain floats
 _VEC_RELEASE = 8  # release this many steps of a decided chain or more as arrays
 
@@ -209,8 +208,13 @@ class DirectionEstimator:
         #: time cost page faults); they grow to the largest batch seen
         self._ws: dict[str, np.ndarray] = {}
         # session state
-        self._C = np.zeros((3, 3))
-        self._C_n = 0.0
+        # the AP-axis covariance recursion (_decayed_sums): steps so far, the value at the
+        # end of the previous block, the current block's weighted running sum
+        self._ax_n = 0
+        self._ax_Y = np.zeros(10)
+        self._ax_A = np.zeros(10)
+        self._ax_pw = self.p.ap_decay ** np.arange(_AX_BLOCK + 1.0)
+        self._ax_ipw = self.p.ap_decay ** -np.arange(float(_AX_BLOCK))
         self._ap_ref: np.ndarray | None = None  # sensor-frame AP axis estimate (sign-tracked)
         self._sign_ev = 0.0  # > 0: the reference axis points forward
         #: orientation-free: +1 / -1 once the forward sign of the reference axis is fixed
@@ -675,16 +679,44 @@ class DirectionEstimator:
         return out
 
     def _decay_only(self, m: int) -> None:
-        """The AP-axis covariance forgets over ``m`` steps that taught nothing (same
-        arithmetic as the recursion in :meth:`_axes`, so batching does not matter)."""
+        """The AP-axis covariance forgets over ``m`` steps that taught nothing."""
         if self.mount is not None:
             return
-        d = self.p.ap_decay
-        C, c = self._C, self._C_n
-        for _ in range(m):
-            C = d * C
-            c = d * c
-        self._C, self._C_n = C, c
+        self._decayed_sums(np.zeros((m, 10)))
+
+    def _decayed_sums(self, Z: np.ndarray) -> np.ndarray:
+        """``Y_j = Z_j + d Y_{j-1}`` (d = ``ap_decay``) for the next ``len(Z)`` steps of the
+        session, continuing from the steps before (one row per step, 10 columns).
+
+        Computed in blocks of ``_AX_BLOCK`` steps aligned to the session's step count:
+        ``Y_j = d^(r+1) Y_(b-1) + d^r sum_(i=b..j) d^-(i-b) Z_i`` for step j at position r of
+        the block starting at step b, the sum a running (sequential) cumulative sum. Each value
+        depends only on the steps so far, not on how they were split into batches, so results
+        do not depend on chunking; a few numpy calls per batch instead of a loop over steps
+        (and no scipy.signal, whose import costs about a second).
+        """
+        m = len(Z)
+        K = _AX_BLOCK
+        pw, ipw = self._ax_pw, self._ax_ipw
+        out = np.empty(Z.shape)
+        g, Y, A = self._ax_n, self._ax_Y, self._ax_A
+        j = 0
+        while j < m:
+            r0 = g % K
+            n = min(m - j, K - r0)
+            w = Z[j:j + n] * ipw[r0:r0 + n, None]
+            w[0] += A  # continue the block's running sum (zeros at a block start)
+            cs = np.cumsum(w, axis=0)
+            np.multiply(pw[r0 + 1:r0 + n + 1, None], Y, out=out[j:j + n])
+            out[j:j + n] += pw[r0:r0 + n, None] * cs
+            A = cs[-1]
+            g += n
+            j += n
+            if g % K == 0:  # the block is complete: the next one starts from its last value
+                Y = out[j - 1].copy()
+                A = np.zeros(Z.shape[1])
+        self._ax_n, self._ax_Y, self._ax_A = g, Y, A
+        return out
 
     def _axes(self, m: int, f: dict) -> np.ndarray:
         """Forward/AP unit axis per step (sensor frame), sign-tracked; NaN rows when unknown."""
@@ -704,28 +736,14 @@ class DirectionEstimator:
         # medio-lateral sway can carry more step-frequency power than the AP motion
         teach = valid & ~f["half"]
         S[~teach] = 0.0
-        d = self.p.ap_decay
-        # C_j = d C_{j-1} + S_j, run in C by lfilter (the same arithmetic whatever the batch),
-        # and alongside it how many (decayed) strides taught the axis: too few -> no axis yet
+        # C_j = d C_{j-1} + S_j and how many (decayed) strides taught the axis: too few -> no
+        # axis yet
         Z = np.empty((m, 10))
         Z[:, :9] = S.reshape(m, 9)
         Z[:, 9] = teach
-        zi = np.empty((1, 10))
-        zi[0, :9] = (d * self._C).reshape(9)
-        zi[0, 9] = d * self._C_n
-        if m <= _SMALL:  # a few steps: the same recursion (y = x + d y_prev) without lfilter's overhead
-            Mz = np.empty((m, 10))
-            y = zi[0]
-            for j in range(m):
-                y = Z[j] + y
-                Mz[j] = y
-                y = d * y
-        else:
-            Mz, _ = lfilter([1.0], [1.0, -d], Z, axis=0, zi=zi)
+        Mz = self._decayed_sums(Z)
         Ms = Mz[:, :9].reshape(m, 3, 3)
-        cnt = Mz[:, 9]
-        self._C = Ms[-1].copy()
-        self._C_n = float(cnt[-1])
+        cnt = Mz[:, 9]  # (rounded: one stride may come out as 1 - 1e-16)
         # principal axis of the 2x2 covariance in the horizontal plane (closed form): basis
         # u1 = up x (the sensor axis least aligned with up), u2 = up x u1
         kk = np.abs(ups).argmin(axis=1)
@@ -743,7 +761,7 @@ class DirectionEstimator:
         e = np.cos(th)[:, None] * u1 + np.sin(th)[:, None] * u2
         n = np.sqrt((e * e).sum(axis=1))
         lam = 0.5 * (a11 + a22) + np.hypot(0.5 * (a11 - a22), a12)
-        ok = valid & (n > 1e-9) & (lam > 0) & (cnt >= self.p.ap_min_strides)
+        ok = valid & (n > 1e-9) & (lam > 0) & (cnt >= self.p.ap_min_strides - 1e-9)
         idx = np.nonzero(ok)[0]
         if idx.size:
             v = e[idx] / n[idx, None]
