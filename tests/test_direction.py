@@ -364,3 +364,57 @@ def test_confident_steps_are_released_one_step_earlier(fwd_walk):
     assert _share(on, "forward") > 0.9
     assert np.median(lat_on) <= 1.8 and np.percentile(lat_on, 90) <= 2.1
     assert np.median(lat_off) - np.median(lat_on) >= 0.4  # one step (0.55 s at 110 spm)
+
+
+class _GivenEvidence(DirectionEstimator):
+    """The stage with each step's evidence (llr) given by its index instead of computed, to
+    test the HMM release on its own."""
+
+    def __init__(self, llr, params=None):
+        super().__init__(fs_hz=100.0, mount=BODY, params=params)
+        self._given = llr
+
+    def _evaluate_batch(self, rows, tnext):
+        steps = [r[0] for r in rows]
+        self._filter(steps, [float(self._given[s.index]) for s in steps])
+
+
+def _release_given(llr, params=None, drain_every=1):
+    est = _GivenEvidence(llr, params)
+    out, held = [], []
+    for k in range(len(llr)):
+        out += est.push(Step(t_s=0.5 * k, index=k), None)
+        if drain_every and (k + 1) % drain_every == 0:
+            out += est.drain()
+        held.append(k + 1 - len(out))
+    out += est.flush()
+    assert [s.index for s in out] == list(range(len(llr)))
+    return [(s.direction, s.direction_confidence) for s in out], held
+
+
+def test_an_ambiguous_step_in_a_decided_chain_waits_for_more_evidence():
+    """One step with weak contrary evidence in a forward walk (llr -1.2, the next -1.5, then
+    forward again): with the one-step lag alone it is "unknown"; held up to
+    max_ambiguous_hold more steps it is forward. A real reversal is still backward at its first
+    step, and the results do not depend on when the stage is drained."""
+    walk = [4.0] * 12 + [-1.2, -1.5, 2.7] + [5.0] * 12
+    turn = [4.0] * 12 + [-4.0] * 12
+    slow_turn = [4.0] * 12 + [-1.2, -1.5, -2.0] + [-4.0] * 12
+    off = DirectionParams(max_ambiguous_hold=0)
+    d_on, held_on = _release_given(walk)
+    d_off, held_off = _release_given(walk, off)
+    assert d_off[12][0] == "unknown"
+    assert d_on[12][0] == "forward" and d_on[12][1] >= 0.3
+    assert [d for d, _ in d_on] == ["forward"] * len(walk)
+    # the ambiguous step waited for the evidence of the step two after it (held 3, not 2)
+    assert held_on[14] == 3 and held_off[14] == 2 and max(held_on) == 3
+    assert d_on[:12] == d_off[:12] and d_on[13:] == d_off[13:]
+    d_t, _ = _release_given(turn)
+    assert [d for d, _ in d_t] == ["forward"] * 12 + ["backward"] * 12
+    d_s, _ = _release_given(slow_turn)
+    assert [d for d, _ in d_s] == ["forward"] * 12 + ["backward"] * 15
+    assert _release_given(slow_turn, off)[0][12][0] == "unknown"
+    for seq in (walk, turn, slow_turn):
+        ref = _release_given(seq)[0]
+        assert _release_given(seq, drain_every=3)[0] == ref
+        assert _release_given(seq, drain_every=0)[0] == ref  # one flush: the vectorised release

@@ -79,6 +79,9 @@ class DirectionParams:
     early_release_conf: float = 0.99
     #: At the start of a chain, undecided steps may be held this many extra steps.
     max_start_hold: int = 3
+    #: Once a chain is decided, a step still below ``min_confidence`` after the one-step lag
+    #: may be held this many extra steps (fixed lags; 0: it is "unknown" at once).
+    max_ambiguous_hold: int = 3
     #: Consecutive steps further apart than this start a new chain (HMM reset), s.
     reset_gap_s: float = 2.0
     #: Accepted step intervals for a stride window, s.
@@ -811,11 +814,22 @@ class DirectionEstimator:
                 self._keep_axes(steps, E, vote, inc)
             if vote.any() or no_pa.any():
                 self._votes_and_no_gyro(llr, vote, no_pa, inc, gait, av, aav)
-        # the HMM forward filter over plain floats: predicted P(forward), then the evidence
+        llr_l = llr.tolist()
+        self._filter(steps, llr_l)
+        if self.trace is not None:
+            for j, s in enumerate(steps):
+                self.trace.append(StepEvidence(
+                    t_s=s.t_s, ok=bool(ok[j]), pa=float(pa[j]), av=float(av[j]),
+                    aav=float(aav[j]), rm=float(rm[j]), gait=int(gait[j]),
+                    step_s=float(step_s[j]), llr=llr_l[j]))
+
+    def _filter(self, steps: list[Step], llr_l: list[float]) -> None:
+        """The HMM forward filter over plain floats (predicted P(forward), then each step's
+        evidence ``llr_l``); the steps join the evaluated ones, waiting for release."""
+        p = self.p
         prior = self._p_last
         a_stay, a_sw = 1.0 - p.p_switch, p.p_switch
         exp, log = math.exp, math.log
-        llr_l = llr.tolist()
         pf_l: list[float] = []
         put = pf_l.append
         for x in llr_l:
@@ -830,13 +844,7 @@ class DirectionEstimator:
         self._e_steps += steps
         self._e_llr += llr_l
         self._e_pf += pf_l
-        self._n_evidence += m - llr_l.count(0.0)
-        if self.trace is not None:
-            for j, s in enumerate(steps):
-                self.trace.append(StepEvidence(
-                    t_s=s.t_s, ok=bool(ok[j]), pa=float(pa[j]), av=float(av[j]),
-                    aav=float(aav[j]), rm=float(rm[j]), gait=int(gait[j]),
-                    step_s=float(step_s[j]), llr=llr_l[j]))
+        self._n_evidence += len(llr_l) - llr_l.count(0.0)
 
     def _keep_axes(self, steps: list[Step], E: np.ndarray, vote: np.ndarray, inc: np.ndarray) -> None:
         """Each step's forward axis with the sign known as of that step: the votes ``inc`` are
@@ -928,12 +936,13 @@ class DirectionEstimator:
         exp = math.exp
         early = self.p.early_release_conf
         k = 0  # index of the next step to release
+        scalar_at = -1  # a step the vectorised release left to the loop
         while k < n_eval:
-            if self._chain_decided and n_eval - 1 - k >= _VEC_RELEASE:
+            if self._chain_decided and n_eval - 1 - k >= _VEC_RELEASE and k != scalar_at:
                 # a decided chain holds no step back: the one-step lag for all but the last
                 # evaluated step at once (the same IEEE operations as the loop below)
-                self._release_decided(steps[k:n_eval - 1], llrs[k + 1:n_eval], pfs[k:n_eval - 1])
-                k = n_eval - 1
+                k += self._release_decided(steps[k:n_eval - 1], llrs[k + 1:n_eval], pfs[k:n_eval - 1])
+                scalar_at = k  # (an ambiguous step stopped it: the loop below holds that one)
                 continue
             if self._chain_decided and abs(2.0 * pfs[k] - 1.0) >= early:
                 post = pfs[k]  # confident already: no need to wait for the next step
@@ -954,13 +963,15 @@ class DirectionEstimator:
             else:
                 break
             conf = abs(2.0 * post - 1.0)
-            if conf < pmin and not self._chain_decided:
-                # start of a chain, still undecided: wait for more evidence (fixed lags, so
-                # the result does not depend on when this runs)
+            if conf < pmin:
+                # start of a chain, still undecided, or an ambiguous step of a decided chain:
+                # wait for more evidence (fixed lags, so the result does not depend on when
+                # this runs)
                 avail = n_eval - 1 - k
                 lag = 1
                 wait = False
-                while conf < pmin and lag < 1 + self.p.max_start_hold:
+                hold = self.p.max_ambiguous_hold if self._chain_decided else self.p.max_start_hold
+                while conf < pmin and lag < 1 + hold:
                     lag += 1
                     if lag > avail and not chain_ended:
                         wait = True
@@ -982,9 +993,11 @@ class DirectionEstimator:
         del steps[:k], llrs[:k], pfs[:k]
         return out
 
-    def _release_decided(self, steps: list[Step], llr_next: list[float], pfs: list[float]) -> None:
+    def _release_decided(self, steps: list[Step], llr_next: list[float], pfs: list[float]) -> int:
         """Direction of steps whose next step's evidence is known, once the chain is decided:
-        :meth:`_release`'s one-step fixed-lag posterior, vectorised."""
+        :meth:`_release`'s one-step fixed-lag posterior, vectorised. Stops before the first
+        step that is below ``min_confidence`` when such steps may be held
+        (``max_ambiguous_hold``); returns the number of steps given a direction."""
         ps = self.p.p_switch
         a_stay = 1 - ps
         pmin = self.p.min_confidence
@@ -1001,13 +1014,19 @@ class DirectionEstimator:
         if self.p.early_release_conf <= 1.0:  # (see _release: the filtered posterior)
             post = np.where(np.abs(2.0 * pf - 1.0) >= self.p.early_release_conf, pf, post)
         conf = np.abs(2.0 * post - 1.0)
-        for st, po, c in zip(steps, post.tolist(), conf.tolist()):
+        n = len(steps)
+        if self.p.max_ambiguous_hold > 0:
+            low = np.flatnonzero(conf < pmin)
+            if low.size:
+                n = int(low[0])
+        for st, po, c in zip(steps[:n], post.tolist(), conf.tolist()):
             if c >= pmin:
                 st.direction = "forward" if po > 0.5 else "backward"
                 st.direction_confidence = c
             else:
                 st.direction = "unknown"
                 st.direction_confidence = 0.0
+        return n
 
 
 def make_stage(*, fs_hz: float, mount: Mount | None, params: Any = None) -> DirectionEstimator:
