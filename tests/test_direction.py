@@ -418,3 +418,49 @@ def test_an_ambiguous_step_in_a_decided_chain_waits_for_more_evidence():
         ref = _release_given(seq)[0]
         assert _release_given(seq, drain_every=3)[0] == ref
         assert _release_given(seq, drain_every=0)[0] == ref  # one flush: the vectorised release
+
+
+def _trace(rec, ics, mount, params=None):
+    est = DirectionEstimator(fs_hz=rec.fs_hz, mount=mount, params=params, keep_trace=True)
+    out = []
+    for t in ics:
+        out += est.push(Step(t_s=float(t), index=int(round(t * rec.fs_hz))),
+                        step_window(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz, t_ic_s=float(t)))
+    out += est.flush()
+    return out, est
+
+
+def test_running_steps_count_the_signed_phase_with_a_known_mount(fwd_walk):
+    """Clearly running steps (vertical oscillation at step frequency |V2| >= 0.6 g: a
+    bounce no walk reaches) add -gain_av_run * av to their evidence with a known mount (a
+    spring: fore-aft acceleration leads vertical, av < 0, forward). That phase alone
+    (pitch and roll evidence off) tells a forward run from the same run played backwards;
+    walking steps never count it; with the mount turned 180 deg the running steps' votes
+    flag it, and the directions stay right."""
+    rec, lab, ics = _sim("stand:2,run:15:forward:170,stand:2", seed=4)
+    p = DirectionParams()
+    steps, est = _trace(rec, ics, BODY)
+    ev = [e for e in est.trace if e.ok]
+    assert sum(e.bounce for e in ev) >= 0.9 * len(ev)
+    for e in ev:
+        want = p.gain_pa * e.pa + p.gain_rm * (e.rm if np.isfinite(e.rm) else 0.0)
+        if e.bounce:
+            assert e.av < 0
+            want -= p.gain_av_run * e.av
+        assert e.llr == pytest.approx(want, abs=1e-9)
+    assert est.mount_check()["status"] == "ok"  # running steps vote on the forward sign
+    only_av = DirectionParams(gain_pa=0.0, gain_rm=0.0)
+    assert _share(_trace(rec, ics, BODY, only_av)[0], "forward") >= 0.9
+    acc_r, gyro_r, ics_r = _reverse(rec.acc_m_s2, rec.gyro_rad_s, ics, rec.duration_s)
+    rec_r = Recording.from_arrays(acc_r, fs_hz=rec.fs_hz, gyro_rad_s=gyro_r)
+    assert _share(_trace(rec_r, ics_r, BODY, only_av)[0], "backward") >= 0.9
+    # off: no running evidence, no running votes
+    off = _trace(rec, ics, BODY, DirectionParams(gain_av_run=0.0))[1]
+    assert off.mount_check()["status"] == "undecided"
+    # mount turned 180 deg: flagged by the running votes, directions still forward
+    rev_steps, rev_est = _trace(rec, ics, BODY.turned_180())
+    assert rev_est.mount_check()["status"] == "reversed"
+    assert _share(rev_steps, "forward") >= 0.9
+    # a walk has no running steps
+    wrec, _, wics = fwd_walk
+    assert not any(e.bounce for e in _trace(wrec, wics, BODY)[1].trace)

@@ -71,6 +71,10 @@ class DirectionParams:
     gain_rm: float = 2.0
     gain_av: float = 2.0
     gain_aav: float = 1.0
+    #: With a gyroscope and a known forward sign, clearly running steps (``|V2|`` at least
+    #: ``run_min_v2_g``) also count the signed AP/vertical phase: ``-gain_av_run * s * av``.
+    gain_av_run: float = 2.0
+    run_min_v2_g: float = 0.6
     #: Posterior confidence |2 p_forward - 1| below this gives "unknown".
     min_confidence: float = 0.3
     #: Once a chain is decided, a step whose filtered confidence (its evidence and the steps
@@ -129,6 +133,8 @@ class StepEvidence:
     rm: float = float("nan")
     #: +1 walking-like, -1 running-like, 0 unclear.
     gait: int = 0
+    #: Clearly running: ``|V2|`` at least ``run_min_v2_g`` (a spring-mass bounce).
+    bounce: bool = False
     step_s: float = float("nan")
     llr: float = 0.0
 
@@ -768,6 +774,7 @@ class DirectionEstimator:
         pa, rm, av, aav = nanv, nanv, nanv, nanv
         gait = np.zeros(m, dtype=int)
         ok = np.zeros(m, dtype=bool)
+        bounce = np.zeros(m, dtype=bool)
         if f is None:
             self._decay_only(m)
         else:
@@ -792,6 +799,9 @@ class DirectionEstimator:
                           np.real(P2 * np.conj(A2)) / (aP2 * aA2), np.nan)
             rm = np.where(ok & hg & ~f["half"] & (aR1 >= p.min_amp_rad_s) & (aM1 >= p.min_amp_m_s2),
                           np.real(R1 * np.conj(M1)) / (aR1 * aM1), np.nan)
+            # clearly running: a spring-mass bounce of the vertical acceleration at step
+            # frequency that no walking reaches
+            bounce = ok & (aV2 >= p.run_min_v2_g * G0_M_S2)
             vg, ss = f["vmin_g"], f["step_s"]
             gait = np.where((vg >= p.walk_min_vertical_g) & (ss >= p.walk_min_step_s), 1,
                             np.where((vg <= p.run_max_vertical_g) & (ss <= p.run_max_step_s), -1, 0))
@@ -805,15 +815,20 @@ class DirectionEstimator:
         has_pa = ok & np.isfinite(pa)
         pa0 = np.where(has_pa, pa, 0.0)
         llr = np.where(has_pa, p.gain_pa * pa0 + p.gain_rm * np.where(np.isfinite(rm), rm, 0.0), 0.0)
-        vote = has_pa & (np.abs(pa0) >= p.sign_min_pa) & (gait == 1) & np.isfinite(av)
         no_pa = ok & ~has_pa & (gait != 0)
+        # clearly running steps: the signed AP/vertical phase counts too (a spring: av < 0
+        # forward), and they vote on the forward sign like clear walking steps (av > 0)
+        run_av = has_pa & bounce & np.isfinite(av) & (p.gain_av_run != 0)
+        vote = has_pa & (np.abs(pa0) >= p.sign_min_pa) & np.isfinite(av) & (
+            ((gait == 1) & ~run_av) | run_av)
         keep_axes = self.keep_forward_axes and f is not None
-        if keep_axes or vote.any() or no_pa.any():
-            inc = np.where(vote, np.sign(pa0) * np.where(vote, av, 0.0), 0.0)  # sign votes
+        if keep_axes or vote.any() or no_pa.any() or run_av.any():
+            sav = np.where(run_av, -av, av)
+            inc = np.where(vote, np.sign(pa0) * np.where(vote, sav, 0.0), 0.0)  # sign votes
             if keep_axes:
                 self._keep_axes(steps, E, vote, inc)
-            if vote.any() or no_pa.any():
-                self._votes_and_no_gyro(llr, vote, no_pa, inc, gait, av, aav)
+            if vote.any() or no_pa.any() or run_av.any():
+                self._votes_and_no_gyro(llr, vote, no_pa, inc, gait, av, aav, run_av)
         llr_l = llr.tolist()
         self._filter(steps, llr_l)
         if self.trace is not None:
@@ -821,7 +836,7 @@ class DirectionEstimator:
                 self.trace.append(StepEvidence(
                     t_s=s.t_s, ok=bool(ok[j]), pa=float(pa[j]), av=float(av[j]),
                     aav=float(aav[j]), rm=float(rm[j]), gait=int(gait[j]),
-                    step_s=float(step_s[j]), llr=llr_l[j]))
+                    bounce=bool(bounce[j]), step_s=float(step_s[j]), llr=llr_l[j]))
 
     def _filter(self, steps: list[Step], llr_l: list[float]) -> None:
         """The HMM forward filter over plain floats (predicted P(forward), then each step's
@@ -871,22 +886,35 @@ class DirectionEstimator:
 
     def _votes_and_no_gyro(self, llr: np.ndarray, vote: np.ndarray, no_pa: np.ndarray,
                            inc: np.ndarray, gait: np.ndarray, av: np.ndarray,
-                           aav: np.ndarray) -> None:
+                           aav: np.ndarray, run_av: np.ndarray) -> None:
         """Add the steps' votes on the forward sign (in order) and fill in the evidence of
-        steps without a usable gyroscope (which depends on the sign known before them)."""
+        steps without a usable gyroscope, and the signed phase of clearly running steps
+        (``run_av``), which depend on the sign known before them."""
         p = self.p
         thr = p.sign_evidence
         nopa = np.nonzero(no_pa)[0].tolist()
         if not nopa:
-            iv = np.nonzero(vote)[0].tolist()
-            # the running sum, step by step (the same additions as one at a time)
-            cum = np.cumsum(np.concatenate([[self._sign_ev], inc[iv]]))
-            if self.mount is None and not self._sign_fixed:
-                hit = np.nonzero(np.abs(cum[1:]) >= thr)[0]
+            # the running sum after each step's vote (the same additions as one at a time:
+            # adding 0.0 for a step without a vote changes nothing)
+            cum = np.cumsum(np.concatenate([[self._sign_ev], np.where(vote, inc, 0.0)]))[1:]
+            fixed0 = self._sign_fixed
+            if self.mount is None and not fixed0:
+                hit = np.nonzero(vote & (np.abs(cum) >= thr))[0]
                 if hit.size:
-                    self._sign_fixed = 1 if cum[1 + hit[0]] > 0 else -1
+                    self._sign_fixed = 1 if cum[hit[0]] > 0 else -1
+            if run_av.any():  # the sign known at each step (after its own vote), as below
+                if self.mount is not None:
+                    sg = np.where(cum <= -thr, -1.0, np.where(cum < 0.0, 0.0, 1.0))
+                elif fixed0:
+                    sg = np.full(len(cum), float(fixed0))
+                else:
+                    sg = np.zeros(len(cum))
+                    if hit.size:
+                        sg[hit[0]:] = float(self._sign_fixed)
+                llr -= np.where(run_av, p.gain_av_run * sg * np.where(run_av, av, 0.0), 0.0)
             self._sign_ev = float(cum[-1])
             return
+        run_l = run_av.tolist()
         inc_l, vote_l = inc.tolist(), vote.tolist()
         gait_l, av_l, aav_l = gait.tolist(), av.tolist(), aav.tolist()
         nopa_set = set(nopa)
@@ -898,6 +926,13 @@ class DirectionEstimator:
                     self._sign_fixed = 1 if self._sign_ev > 0 else -1
             elif j in nopa_set:
                 llr[j] = self._llr_no_gyro(gait_l[j], av_l[j], aav_l[j])
+            if run_l[j]:
+                # a spring (running): the AP acceleration leads the vertical (av < 0 forward)
+                sg = self._effective_sign()
+                if self.mount is not None and 0.0 > self._sign_ev > -thr:
+                    sg = 0  # the votes lean against the declared mount: not trusted here
+                if sg:
+                    llr[j] -= p.gain_av_run * sg * av_l[j]
 
     def _llr_no_gyro(self, gait: int, av: float, aav: float) -> float:
         """Evidence without a gyroscope: the AP/vertical phase, which turns over between
