@@ -431,7 +431,7 @@ def _trace(rec, ics, mount, params=None):
 
 
 def test_running_steps_count_the_signed_phase_with_a_known_mount(fwd_walk):
-    """Clearly running steps (vertical oscillation at step frequency |V2| >= 0.6 g: a
+    """Clearly running steps (vertical oscillation at step frequency |V2| >= 0.7 g: a
     bounce no walk reaches) add -gain_av_run * av to their evidence with a known mount (a
     spring: fore-aft acceleration leads vertical, av < 0, forward). That phase alone
     (pitch and roll evidence off) tells a forward run from the same run played backwards;
@@ -441,7 +441,7 @@ def test_running_steps_count_the_signed_phase_with_a_known_mount(fwd_walk):
     p = DirectionParams()
     steps, est = _trace(rec, ics, BODY)
     ev = [e for e in est.trace if e.ok]
-    assert sum(e.bounce for e in ev) >= 0.9 * len(ev)
+    assert sum(e.bounce for e in ev) >= 0.6 * len(ev)
     for e in ev:
         want = p.gain_pa * e.pa + p.gain_rm * (e.rm if np.isfinite(e.rm) else 0.0)
         if e.bounce:
