@@ -432,8 +432,8 @@ def _trace(rec, ics, mount, params=None):
 
 def test_running_steps_count_the_signed_phase_with_a_known_mount(fwd_walk):
     """Clearly running steps (vertical oscillation at step frequency |V2| >= 0.7 g: a
-    bounce no walk reaches) add -gain_av_run * av to their evidence with a known mount (a
-    spring: fore-aft acceleration leads vertical, av < 0, forward). That phase alone
+    bounce no walk reaches) count -gain_av_run * av instead of the roll evidence with a known
+    mount (a spring: fore-aft acceleration leads vertical, av < 0, forward). That phase alone
     (pitch and roll evidence off) tells a forward run from the same run played backwards;
     walking steps never count it; with the mount turned 180 deg the running steps' votes
     flag it, and the directions stay right."""
@@ -443,10 +443,11 @@ def test_running_steps_count_the_signed_phase_with_a_known_mount(fwd_walk):
     ev = [e for e in est.trace if e.ok]
     assert sum(e.bounce for e in ev) >= 0.6 * len(ev)
     for e in ev:
-        want = p.gain_pa * e.pa + p.gain_rm * (e.rm if np.isfinite(e.rm) else 0.0)
-        if e.bounce:
+        if e.bounce:  # the signed phase replaces the roll evidence
             assert e.av < 0
-            want -= p.gain_av_run * e.av
+            want = p.gain_pa * e.pa - p.gain_av_run * e.av
+        else:
+            want = p.gain_pa * e.pa + p.gain_rm * (e.rm if np.isfinite(e.rm) else 0.0)
         assert e.llr == pytest.approx(want, abs=1e-9)
     assert est.mount_check()["status"] == "ok"  # running steps vote on the forward sign
     only_av = DirectionParams(gain_pa=0.0, gain_rm=0.0)

@@ -838,7 +838,7 @@ class DirectionEstimator:
             if keep_axes:
                 self._keep_axes(steps, E, vote, inc)
             if vote.any() or no_pa.any() or run_av.any():
-                self._votes_and_no_gyro(llr, vote, no_pa, inc, gait, av, aav, run_av)
+                self._votes_and_no_gyro(llr, vote, no_pa, inc, gait, av, aav, run_av, pa0)
         llr_l = llr.tolist()
         self._filter(steps, llr_l)
         if self.trace is not None:
@@ -896,7 +896,7 @@ class DirectionEstimator:
 
     def _votes_and_no_gyro(self, llr: np.ndarray, vote: np.ndarray, no_pa: np.ndarray,
                            inc: np.ndarray, gait: np.ndarray, av: np.ndarray,
-                           aav: np.ndarray, run_av: np.ndarray) -> None:
+                           aav: np.ndarray, run_av: np.ndarray, pa0: np.ndarray) -> None:
         """Add the steps' votes on the forward sign (in order) and fill in the evidence of
         steps without a usable gyroscope, and the signed phase of clearly running steps
         (``run_av``), which depend on the sign known before them."""
@@ -921,7 +921,9 @@ class DirectionEstimator:
                     sg = np.zeros(len(cum))
                     if hit.size:
                         sg[hit[0]:] = float(self._sign_fixed)
-                llr -= np.where(run_av, p.gain_av_run * sg * np.where(run_av, av, 0.0), 0.0)
+                # the signed phase replaces the roll evidence where the sign is known
+                run = run_av & (sg != 0)
+                llr[run] = p.gain_pa * pa0[run] - p.gain_av_run * sg[run] * av[run]
             self._sign_ev = float(cum[-1])
             return
         run_l = run_av.tolist()
@@ -942,7 +944,7 @@ class DirectionEstimator:
                 if self.mount is not None and 0.0 > self._sign_ev > -thr:
                     sg = 0  # the votes lean against the declared mount: not trusted here
                 if sg:
-                    llr[j] -= p.gain_av_run * sg * av_l[j]
+                    llr[j] = p.gain_pa * float(pa0[j]) - p.gain_av_run * sg * av_l[j]
 
     def _llr_no_gyro(self, gait: int, av: float, aav: float) -> float:
         """Evidence without a gyroscope: the AP/vertical phase, which turns over between
