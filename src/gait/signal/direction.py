@@ -186,7 +186,7 @@ class DirectionEstimator:
       ``early_release_conf`` confident gets that posterior and is released at once.
 
     A step is therefore released at most about two steps after it happened, usually one (a few
-    more at the start of a walk and after an ambiguous step: 0.5 % of the dev steps, 0.03 % of
+    more at the start of a walk and after an ambiguous step: 0.4 % of the dev steps, 0.03 % of
     the simulator's).
 
     Parameters
