@@ -404,3 +404,104 @@ def test_direction_does_not_import_scipy_signal():
             "print(sorted(m for m in sys.modules if m.startswith('scipy.signal')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class _GivenEvidence(DirectionEstimator):
+    """The stage with each step's evidence (llr) given by its index instead of computed, to
+    test the HMM release on its own."""
+
+    def __init__(self, llr, params=None):
+        super().__init__(fs_hz=100.0, mount=BODY, params=params)
+        self._given = llr
+
+    def _evaluate_batch(self, rows, tnext):
+        steps = [r[0] for r in rows]
+        self._filter(steps, [float(self._given[s.index]) for s in steps])
+
+
+def _release_given(llr, params=None, drain_every=1):
+    est = _GivenEvidence(llr, params)
+    out, held = [], []
+    for k in range(len(llr)):
+        out += est.push(Step(t_s=0.5 * k, index=k), None)
+        if drain_every and (k + 1) % drain_every == 0:
+            out += est.drain()
+        held.append(k + 1 - len(out))
+    out += est.flush()
+    assert [s.index for s in out] == list(range(len(llr)))
+    return [(s.direction, s.direction_confidence) for s in out], held
+
+
+def test_an_ambiguous_step_in_a_decided_chain_waits_for_more_evidence():
+    """One step with weak contrary evidence in a forward walk (llr -1.2, the next -1.5, then
+    forward again): with the one-step lag alone it is "unknown"; held up to
+    max_ambiguous_hold more steps it is forward. A real reversal is still backward at its first
+    step, and the results do not depend on when the stage is drained."""
+    walk = [4.0] * 12 + [-1.2, -1.5, 2.7] + [5.0] * 12
+    turn = [4.0] * 12 + [-4.0] * 12
+    slow_turn = [4.0] * 12 + [-1.2, -1.5, -2.0] + [-4.0] * 12
+    off = DirectionParams(max_ambiguous_hold=0)
+    d_on, held_on = _release_given(walk)
+    d_off, held_off = _release_given(walk, off)
+    assert d_off[12][0] == "unknown"
+    assert d_on[12][0] == "forward" and d_on[12][1] >= 0.3
+    assert [d for d, _ in d_on] == ["forward"] * len(walk)
+    # the ambiguous step waited for the evidence of the step two after it (held 3, not 2)
+    assert held_on[14] == 3 and held_off[14] == 2 and max(held_on) == 3
+    assert d_on[:12] == d_off[:12] and d_on[13:] == d_off[13:]
+    d_t, _ = _release_given(turn)
+    assert [d for d, _ in d_t] == ["forward"] * 12 + ["backward"] * 12
+    d_s, _ = _release_given(slow_turn)
+    assert [d for d, _ in d_s] == ["forward"] * 12 + ["backward"] * 15
+    assert _release_given(slow_turn, off)[0][12][0] == "unknown"
+    for seq in (walk, turn, slow_turn):
+        ref = _release_given(seq)[0]
+        assert _release_given(seq, drain_every=3)[0] == ref
+        assert _release_given(seq, drain_every=0)[0] == ref  # one flush: the vectorised release
+
+
+def _trace(rec, ics, mount, params=None):
+    est = DirectionEstimator(fs_hz=rec.fs_hz, mount=mount, params=params, keep_trace=True)
+    out = []
+    for t in ics:
+        out += est.push(Step(t_s=float(t), index=int(round(t * rec.fs_hz))),
+                        step_window(rec.acc_m_s2, rec.gyro_rad_s, fs_hz=rec.fs_hz, t_ic_s=float(t)))
+    out += est.flush()
+    return out, est
+
+
+def test_running_steps_count_the_signed_phase_with_a_known_mount(fwd_walk):
+    """Clearly running steps (vertical oscillation at step frequency |V2| >= 0.7 g: a
+    bounce no walk reaches) count -gain_av_run * av instead of the roll evidence with a known
+    mount (a spring: fore-aft acceleration leads vertical, av < 0, forward). That phase alone
+    (pitch and roll evidence off) tells a forward run from the same run played backwards;
+    walking steps never count it; with the mount turned 180 deg the running steps' votes
+    flag it, and the directions stay right."""
+    rec, lab, ics = _sim("stand:2,run:15:forward:170,stand:2", seed=4)
+    p = DirectionParams()
+    steps, est = _trace(rec, ics, BODY)
+    ev = [e for e in est.trace if e.ok]
+    assert sum(e.bounce for e in ev) >= 0.6 * len(ev)
+    for e in ev:
+        if e.bounce:  # the signed phase replaces the roll evidence
+            assert e.av < 0
+            want = p.gain_pa * e.pa - p.gain_av_run * e.av
+        else:
+            want = p.gain_pa * e.pa + p.gain_rm * (e.rm if np.isfinite(e.rm) else 0.0)
+        assert e.llr == pytest.approx(want, abs=1e-9)
+    assert est.mount_check()["status"] == "ok"  # running steps vote on the forward sign
+    only_av = DirectionParams(gain_pa=0.0, gain_rm=0.0)
+    assert _share(_trace(rec, ics, BODY, only_av)[0], "forward") >= 0.9
+    acc_r, gyro_r, ics_r = _reverse(rec.acc_m_s2, rec.gyro_rad_s, ics, rec.duration_s)
+    rec_r = Recording.from_arrays(acc_r, fs_hz=rec.fs_hz, gyro_rad_s=gyro_r)
+    assert _share(_trace(rec_r, ics_r, BODY, only_av)[0], "backward") >= 0.9
+    # off: no running evidence, no running votes
+    off = _trace(rec, ics, BODY, DirectionParams(gain_av_run=0.0))[1]
+    assert off.mount_check()["status"] == "undecided"
+    # mount turned 180 deg: flagged by the running votes, directions still forward
+    rev_steps, rev_est = _trace(rec, ics, BODY.turned_180())
+    assert rev_est.mount_check()["status"] == "reversed"
+    assert _share(rev_steps, "forward") >= 0.9
+    # a walk has no running steps
+    wrec, _, wics = fwd_walk
+    assert not any(e.bounce for e in _trace(wrec, wics, BODY)[1].trace)
