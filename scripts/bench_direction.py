@@ -1,7 +1,7 @@
 """Direction benchmark: forward/backward accuracy over folders of labelled recordings.
 
     python scripts/bench_direction.py ../shared/data/dev/* [--mode both|known|free]
-        [--steps pipeline|reference] [--timing] [--no-gyro]
+        [--steps pipeline|reference] [--timing] [--no-gyro] [--params JSON]
     python scripts/bench_direction.py ../shared/data/dev_variants/rotated/* --mode free
 
 For every recording (``<name>.csv`` + ``<name>.labels.json``, any format ``gait.io`` reads) the
@@ -73,8 +73,10 @@ def iter_labelled(dirs: list[Path]):
 
 
 def direction_report(dirs: list[Path], *, modes=("known", "free"), steps: str = "pipeline",
-                     timing: bool = False, gyro: bool = True, out=print) -> dict[str, DirectionScore]:
-    """Score direction over folders; print Markdown tables; return the total score per mode."""
+                     timing: bool = False, gyro: bool = True, out=print,
+                     params: dict | None = None) -> dict[str, DirectionScore]:
+    """Score direction over folders; print Markdown tables; return the total score per mode
+    (``params``: analysis parameters, AnalysisParams fields; default: the defaults)."""
     totals: dict[str, DirectionScore] = {}
     by_group: dict[str, dict[str, DirectionScore]] = defaultdict(lambda: defaultdict(DirectionScore))
     t_dir = t_none = 0.0
@@ -106,14 +108,14 @@ def direction_report(dirs: list[Path], *, modes=("known", "free"), steps: str = 
                                              mount=mount)
                 t_det, d_det = ics, [s.direction for s in st]
             else:
-                res = analyze(r, mount=mount)
+                res = analyze(r, mount=mount, params=params)
                 if timing:  # CPU time, best of 3 alternating runs (the machine is shared)
                     a, b = [], []
                     for _ in range(3):
                         t0 = time.process_time()
-                        analyze(r, mount=mount)
+                        analyze(r, mount=mount, params=params)
                         t1 = time.process_time()
-                        analyze(r, mount=mount, direction_stage=UnknownDirection())
+                        analyze(r, mount=mount, params=params, direction_stage=UnknownDirection())
                         b.append(time.process_time() - t1)
                         a.append(t1 - t0)
                     t_dir += min(a)
@@ -219,10 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", choices=("pipeline", "reference"), default="pipeline")
     ap.add_argument("--timing", action="store_true", help="also time analysis with/without direction")
     ap.add_argument("--no-gyro", action="store_true", help="drop the gyroscope (accelerometer only)")
+    ap.add_argument("--params", default=None, help="analysis parameters as JSON (AnalysisParams fields)")
     args = ap.parse_args(argv)
     modes = ("known", "free") if args.mode == "both" else (args.mode,)
     t0 = time.perf_counter()
-    direction_report(args.dirs, modes=modes, steps=args.steps, timing=args.timing, gyro=not args.no_gyro)
+    direction_report(args.dirs, modes=modes, steps=args.steps, timing=args.timing, gyro=not args.no_gyro,
+                     params=json.loads(args.params) if args.params else None)
     print(f"\n({time.perf_counter() - t0:.1f} s; steps: {args.steps}{'; no gyroscope' if args.no_gyro else ''})")
     return 0
 

@@ -585,3 +585,87 @@ def test_bout_label_ties_do_not_depend_on_the_hash_seed():
                           capture_output=True, text=True, check=True).stdout.strip()
            for seed in ("0", "1", "2", "3", "4", "5")}
     assert got == {"backward"}
+
+
+# ------------------------------------------------------------------ edges of runs
+def _rows_seen(monkeypatch) -> list[int]:
+    """Lengths of the single rows the analyzer hands to detect_rows (partial frames)."""
+    import gait.pipeline as pl
+
+    seen: list[int] = []
+    real = pl.detect_rows
+
+    def spy(rows, **kw):
+        if rows.shape[0] == 1:
+            seen.append(rows.shape[1])
+        return real(rows, **kw)
+
+    monkeypatch.setattr(pl, "detect_rows", spy)
+    return seen
+
+
+def test_row_cut_by_the_end_of_the_data_has_full_length(monkeypatch):
+    """The last frame of a 13.2 s walk (25 Hz analysis rate, context 3 + 1 + 0.5 s = 112 blocks)
+    owns 13.0-13.2 s; its context window [10.0, 14.48) s is cut by the end of the data, so its
+    row reaches back to 8.72 s to keep the full 112 blocks (it had 3.2 s = 80 blocks before)."""
+    acc, ics = walk_signal(13.2, fs_hz=50.0, cadence_spm=100.0)
+    seen = _rows_seen(monkeypatch)
+    sa = StreamAnalyzer(50.0, direction_stage=UnknownDirection())
+    L = sa._B + sa._H + sa._A
+    assert L == 112
+    steps = analyze(rec_from(acc, 50.0), direction_stage=UnknownDirection()).step_times_s
+    assert seen[-1] == L
+    assert np.min(np.abs(steps - ics[-1])) < 0.05  # the last contact, 0.3-0.9 s before the end
+
+
+@pytest.mark.parametrize("sizes", [[1], [7], [1, 50, 333], [100000]])
+def test_run_start_full_row_is_chunk_invariant(sizes):
+    """With run_start_full_row=1 a frame whose context a run starts in waits for a full row
+    from the run start: the steps stay identical for any chunking, across a gap too."""
+    p = {"run_start_full_row": 1}
+    ref = stream(_REC, [len(_ACC)], params=p)
+    assert _key(*stream(_REC, sizes, params=p)) == _key(*ref)
+    acc, _ = walk_signal(9.0, fs_hz=50.0, cadence_spm=120.0)  # in motion from the first sample
+    rec = rec_from(acc, 50.0)
+    assert _key(*stream(rec, sizes, params=p)) == _key(*stream(rec, [len(acc)], params=p))
+
+
+def test_run_start_full_row_gives_the_first_frames_a_full_row(monkeypatch):
+    """A walk from the first sample: by default frame 0 sees [0, 1.5) s (37 blocks), with
+    run_start_full_row=1 the full context length from the start of the data (112 blocks), and
+    it is decided only once those samples have arrived."""
+    acc, ics = walk_signal(9.0, fs_hz=50.0, cadence_spm=110.0)
+    rec = rec_from(acc, 50.0)
+    seen = _rows_seen(monkeypatch)
+    analyze(rec, direction_stage=UnknownDirection())
+    assert seen[0] == 37
+    seen.clear()
+    steps = analyze(rec, direction_stage=UnknownDirection(), params={"run_start_full_row": 1}).step_times_s
+    assert seen[0] == 112
+    assert np.min(np.abs(steps - ics[0])) < 0.05
+    sa = StreamAnalyzer(50.0, direction_stage=UnknownDirection(), params={"run_start_full_row": 1})
+    sa.push(rec.block(0, 222))  # 4.44 s: one block short of 112 analysis blocks
+    assert sa._k == 0
+    sa.push(rec.block(222, 224))
+    assert sa._k == 4  # frames 0-3 (their rows are all [0, 4.48) s)
+
+
+@pytest.mark.shared_data
+def test_dev_contacts_at_the_edges_of_takes(shared_data):
+    """dev bn1_walk_normal_001 (6.47 s): the last contact, 6.30 s, is found now that the last
+    frame's row has the full context length (a 3.5 s row took the stride, 1.08 s, for the
+    step period). bn1_walk_proud_002: its first contact, 0.46 s, is found with
+    run_start_full_row=1 (the 1.5 s row of frame 0 cannot see its 0.8 s step period)."""
+    from gait.io import read_recording
+
+    p = shared_data / "dev" / "mocap_bn1" / "bn1_walk_normal_001.csv"
+    q = shared_data / "dev" / "mocap_bn1" / "bn1_walk_proud_002.csv"
+    if not (p.exists() and q.exists()):
+        pytest.skip("dev recordings missing")
+    t = analyze(read_recording(p), direction_stage=UnknownDirection()).step_times_s
+    assert np.min(np.abs(t - 6.30)) < 0.1
+    rec = read_recording(q)
+    t = analyze(rec, direction_stage=UnknownDirection()).step_times_s
+    assert np.min(np.abs(t - 0.46)) > 0.25  # by default: missed
+    t = analyze(rec, direction_stage=UnknownDirection(), params={"run_start_full_row": 1}).step_times_s
+    assert np.min(np.abs(t - 0.46)) < 0.1

@@ -13,6 +13,14 @@ the analyzer holds at most ``lookback + hop + lookahead`` seconds plus the last 
 valid samples is analysed on its own, so no step is found across a gap, and the direction stage
 and the bout in progress are closed at the gap.
 
+**Edges of runs.** A run of valid samples that ends inside a frame's context window (the end of
+the stream, or a gap) is analysed in a row of the full context length ending at the run's end
+(the row reaches further back, within the run), so the step period and the peak threshold of
+the last frames are estimated from as much signal as anywhere else. A run that starts inside the
+window (the start of the stream, after a gap) gets the same only with ``run_start_full_row`` = 1
+(default 0): the frame then waits for those samples, which delays the first steps of a run that
+starts in motion by up to ``lookback_s`` (see :attr:`StreamAnalyzer.latency_bound_s`).
+
 **Stages per step.** detector (:mod:`gait.signal.steps`) -> direction stage (the seam,
 :mod:`gait.signal.stages`) -> bouts (:mod:`gait.signal.bouts`). Steps are released once they
 belong to a bout (the first ``bout_min_steps - 1`` steps of a walk wait for the bout to be
@@ -137,6 +145,8 @@ class StreamAnalyzer:
         self._A = int(round(p.lookahead_s * fa))
         self._min_run = max(8, int(round(MIN_RUN_S * fa)))
         self._E = int(round(OWN_MARGIN_S * fa))
+        #: A run that starts inside a frame's context gets a full-length row (waits for it).
+        self._start_row = bool(p.run_start_full_row)
         #: Full-rate samples before a frame's own region where it may still report a step
         #: inferred from the rhythm (gapfill_back_s + the own margin): kept in the buffer.
         self._late = int(math.ceil((p.gapfill_back_s + OWN_MARGIN_S) * fs)) + self._M
@@ -288,7 +298,10 @@ class StreamAnalyzer:
         margin after a frame's own region wait for the next frame, which decides them within
         the same bound. With a direction stage, a backward walking step timed by its forward
         acceleration (``back_ic_*`` parameters) can move up to ``back_ic_before_frac`` step
-        periods earlier, on top of what the stage holds.
+        periods earlier, on top of what the stage holds. With ``run_start_full_row`` = 1 the
+        steps of the first ``lookback_s + hop_s + lookahead_s`` of a run of valid samples that
+        starts inside a frame's context (the start of the stream, after a gap) are not bounded
+        by this: their frames wait until the run is that long.
         """
         fa = self.fa_hz
         lag = max(0.0, self.params.ic_lag_s, self.params.ic_lag_backward_s)
@@ -428,6 +441,8 @@ class StreamAnalyzer:
             k_end = -(-nd // H)  # every frame with at least one block
         else:
             k_end = max(0, (nd - A) // H)  # frames whose whole context has arrived
+            if self._start_row and k_end > self._k:
+                k_end = self._ready_end(k_end)
         out: list = []
         if k_end <= self._k:
             if final and self._tail:  # no frame left to settle the held reports: emit them
@@ -468,6 +483,27 @@ class StreamAnalyzer:
                 out += self._check_stale(min((k + 1) * H, nd) * self._M)
         self._trim()
         return out
+
+    def _ready_end(self, k_end: int) -> int:
+        """``k_end`` lowered to the first frame that waits for the samples of a run that starts
+        inside its context window (:meth:`_frame_partial` analyses such a run in a row of the
+        full context length, from the run start): that frame is decided once the run is that
+        long or has ended (a gap), so its steps never depend on how the stream was chunked."""
+        dok = self._dok
+        nd, db0 = self._nd, self._db0
+        H, B, L = self._H, self._B, self._B + self._H + self._A
+        if len(dok) == 0 or not dok[-1]:
+            return k_end  # the last run has ended: every row it needs is complete
+        if dok.all():
+            if db0 > 0 or self._k * H - B >= 0:
+                return k_end  # no run starts inside the context of a frame still to decide
+            a = 0  # the start of the stream
+        else:
+            a = db0 + int(len(dok) - np.argmin(dok[::-1]))  # the start of the last run
+        if a + L <= nd:
+            return k_end
+        k_first = a // H if (a // H) * H - B < a else a // H + 1  # first frame whose context it cuts
+        return min(k_end, max(self._k, k_first))
 
     def _stale_bound(self) -> float:
         """A delay after the last step below which :meth:`_check_stale` does nothing (neither
@@ -511,7 +547,7 @@ class StreamAnalyzer:
         return dk
 
     def _trim(self) -> None:
-        keep_d = max(0, self._k * self._H - self._B)
+        keep_d = max(0, self._k * self._H - self._B - self._H - self._A)
         if keep_d > self._db0:
             cut = min(keep_d, self._nd) - self._db0
             self._dacc = self._dacc[cut:]
@@ -585,8 +621,26 @@ class StreamAnalyzer:
         starts = np.nonzero(d == 1)[0] + c0
         ends = np.nonzero(d == -1)[0] + c0
         res = []
+        L = B + H + A
+        dok, db0 = self._dok, self._db0
         for a, b in zip(starts.tolist(), ends.tolist()):
-            if b - a < self._min_run or b <= o0 or a >= o1:
+            if b <= o0 or a >= o1:
+                continue
+            # A run cut by the context window (the start or end of the stream, or a gap) is
+            # analysed in a row of the full context length where the run is long enough:
+            # ending inside the window, the row reaches further back; starting inside it,
+            # further ahead (_ready_end makes such a frame wait for those samples). A short
+            # row sees too few lags for the step period (1.5 s at the start of a stream: a
+            # period of 0.72 s at most) and too little context for the peak threshold.
+            if b < (k + 1) * H + A:
+                lim = max(db0, b - L)
+                while a > lim and dok[a - 1 - db0]:
+                    a -= 1
+            elif self._start_row and a > k * H - B:
+                lim = min(nd, a + L)
+                while b < lim and dok[b - db0]:
+                    b += 1
+            if b - a < self._min_run:
                 continue
             rows = self._dacc[a - self._db0 : b - self._db0][None]
             lo, hi = max(o0 - self._E, a) - a, min(o1 + self._E, b) - a

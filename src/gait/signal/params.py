@@ -22,6 +22,13 @@ class AnalysisParams:
     #: Context before / after each frame that its decisions may use, s. Latency <= hop + lookahead.
     lookback_s: float = 3.0
     lookahead_s: float = 0.5
+    #: Where a run of valid samples starts inside a frame's context window (the start of the
+    #: stream, or after a gap), 1 analyses the run in a row of the full context length
+    #: (lookback_s + hop_s + lookahead_s) from its start, as a run that ends inside the window
+    #: always is (from its end backwards). The steps of the run's first lookback_s + hop_s +
+    #: lookahead_s then wait for those samples: up to 3 s more latency than latency_bound_s for
+    #: a stream or gap that starts in motion. 0: the row ends where the frame's context does.
+    run_start_full_row: int = 0
     #: Cadence range searched, steps/min.
     min_cadence_spm: float = 50.0
     max_cadence_spm: float = 230.0
