@@ -669,3 +669,48 @@ def test_dev_contacts_at_the_edges_of_takes(shared_data):
     assert np.min(np.abs(t - 0.46)) > 0.25  # by default: missed
     t = analyze(rec, direction_stage=UnknownDirection(), params={"run_start_full_row": 1}).step_times_s
     assert np.min(np.abs(t - 0.46)) < 0.1
+
+
+def test_a_walk_right_after_a_run_is_detected_from_its_recent_samples():
+    """Simulated run (165 steps/min) then slow walk (80): the first frames of the walk see the
+    run in their 3-s lookback, whose step period and humps (5-10x larger) hide the walk's
+    steps; analysed from their last 2.5 s they are found. Known answer: the labels."""
+    from gait.evaluation import match_ics
+    from gait.sim import simulate
+
+    sim = simulate("stand:2,run:10:forward:165,walk:12:forward:80,stand:2", seed=1, fs_hz=100.0)
+    lab = sim.labels.to_dict()
+    ref = np.asarray(lab["initial_contacts_s"])
+    w0 = next(s["start_s"] for s in lab["segments"] if s["activity"] == "walk")
+    first = ref[(ref > w0) & (ref < w0 + 4.0)]  # the walk's first 7 contacts
+    on = analyze(sim.recording, direction_stage=UnknownDirection())
+    off = analyze(sim.recording, params={"recent_calm_ratio": 0.0}, direction_stage=UnknownDirection())
+    assert len(match_ics(first, on.step_times_s, tol_s=0.1)) >= 5
+    assert len(match_ics(first, off.step_times_s, tol_s=0.1)) <= 3
+    # no step added: every detected step is a labelled contact
+    assert len(match_ics(ref, on.step_times_s, tol_s=0.1)) == len(on.steps)
+    # the frames' choice depends only on their own samples: any chunking gives the same steps
+    for chunk_s in (1.0, 7.3):
+        assert analyze(sim.recording, chunk_s=chunk_s).step_times_s.tolist() == \
+            analyze(sim.recording).step_times_s.tolist()
+
+
+@pytest.mark.shared_data
+def test_dev_slow_walk_after_a_run_found(shared_data):
+    """session_06: the slow walk from 9.3 s follows a run; its contacts at 10.07, 10.74 and
+    11.54 s were missed (2.1 s of labelled walking without a step); now found within 0.11 s."""
+    import json
+
+    from gait.evaluation import match_ics
+    from gait.io import read_recording
+
+    p = shared_data / "dev" / "sessions" / "session_06.csv"
+    if not p.exists():
+        pytest.skip(f"{p} missing")
+    labels = json.loads(p.with_name(p.stem + ".labels.json").read_text())
+    ref = np.asarray(labels["initial_contacts_s"])
+    ref = ref[(ref > 9.5) & (ref < 12.0)]
+    rec = read_recording(p)
+    assert len(match_ics(ref, analyze(rec).step_times_s, tol_s=0.15)) == ref.size == 3
+    off = analyze(rec, params={"recent_calm_ratio": 0.0}).step_times_s
+    assert len(match_ics(ref, off, tol_s=0.25)) == 0

@@ -145,6 +145,9 @@ class StreamAnalyzer:
         self._A = int(round(p.lookahead_s * fa))
         self._min_run = max(8, int(round(MIN_RUN_S * fa)))
         self._E = int(round(OWN_MARGIN_S * fa))
+        # frames analysed from their recent part after livelier gait (_frames_full)
+        Lr = int(round(p.recent_window_s * fa))
+        self._Lr = Lr if p.recent_calm_ratio > 0 and self._H + self._A + self._E <= Lr < self._B + self._H + self._A else 0
         #: A run that starts inside a frame's context gets a full-length row (waits for it).
         self._start_row = bool(p.run_start_full_row)
         #: Full-rate samples before a frame's own region where it may still report a step
@@ -577,11 +580,18 @@ class StreamAnalyzer:
         E = self._E
         det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H + E))
         out: dict[int, Any] = dict.fromkeys(ks.tolist(), ())  # (an empty tuple: a frame without reports)
+        calm = None
+        if self._Lr:
+            calm = self._calm_rows(span, None if rows is win else ks - k0)
+            if calm is not None:
+                self._recent_rows(ks, rows, calm, out)
         if det.row.size == 0:
             return out
         keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H + E)
         if det.virtual is not None and self.params.gapfill_back_s > 0:
             keep |= det.virtual & (det.ic_pos >= B - E - self.params.gapfill_back_s * self.fa_hz) & (det.ic_pos < B)
+        if calm is not None:  # (those frames' steps come from their recent part)
+            keep &= ~np.isin(det.row, calm)
         r = det.row[keep]
         if r.size == 0:
             return out
@@ -592,6 +602,55 @@ class StreamAnalyzer:
         starts = [0] + cut
         out.update(zip(ks[r[starts]].tolist(), map(items.__getitem__, map(slice, starts, cut + [len(items)]))))
         return out
+
+    def _calm_rows(self, span: np.ndarray, sel: np.ndarray | None) -> np.ndarray | None:
+        """Rows (indices into the frames of ``span``, a row every ``_H`` samples, or into
+        ``sel`` of them) whose context was much livelier before their last ``_Lr`` samples
+        (``recent_calm_ratio``) while those still move (``recent_min_sd_m_s2``), or None.
+        The norms are summed in fixed point (2^-16 m/s^2; integer sums are exact), so every
+        figure of a row depends only on its own samples, not on the batch."""
+        H, L, Lr = self._H, self._B + self._H + self._A, self._Lr
+        n2 = span[:, 0] * span[:, 0]
+        n2 += span[:, 1] * span[:, 1]
+        n2 += span[:, 2] * span[:, 2]
+        q = np.rint(np.sqrt(n2) * 65536.0).astype(np.int64)
+        c1 = np.zeros(len(q) + 1, dtype=np.int64)
+        np.cumsum(q, out=c1[1:])
+        c2 = np.zeros(len(q) + 1, dtype=np.int64)
+        np.cumsum(q * q, out=c2[1:])  # (may wrap; a row's difference is exact up to ~400 g)
+        s0 = np.arange(0, len(q) - L + 1, H)
+        if sel is not None:
+            s0 = s0[sel]
+        Lo = L - Lr
+        s1, s2, s3 = s0 + Lo, s0 + L, s0
+        m_o = (c1[s1] - c1[s3]) / (Lo * 65536.0)
+        m_n = (c1[s2] - c1[s1]) / (Lr * 65536.0)
+        var_o = (c2[s1] - c2[s3]) / (Lo * 65536.0 ** 2) - m_o * m_o
+        var_n = (c2[s2] - c2[s1]) / (Lr * 65536.0 ** 2) - m_n * m_n
+        p = self.params
+        calm = np.flatnonzero((var_o > p.recent_calm_ratio ** 2 * var_n)
+                              & (var_n >= p.recent_min_sd_m_s2 ** 2))
+        return calm if calm.size else None
+
+    def _recent_rows(self, ks: np.ndarray, rows: np.ndarray, calm: np.ndarray, out: dict) -> None:
+        """The reports of the frames ``ks[calm]`` from rows of their last ``_Lr`` samples."""
+        H, B, A, E, Lr = self._H, self._B, self._A, self._E, self._Lr
+        L = B + H + A
+        off = L - Lr  # the recent row starts this many samples into the full one
+        lo, hi = B - E - off, B + H + E - off
+        det = detect_rows(rows[calm, off:], fs_hz=self.fa_hz, params=self.params, own=(lo, hi))
+        if det.row.size == 0:
+            return
+        keep = (det.ic_pos >= lo) & (det.ic_pos < hi)
+        r = det.row[keep]
+        if r.size == 0:
+            return
+        kc = ks[calm]
+        c = kc[r] * H - B + off  # first block of each detection's recent row
+        items = self._pack(det, keep, r, c, c, c + Lr)
+        cut = (np.flatnonzero(np.diff(r)) + 1).tolist()
+        starts = [0] + cut
+        out.update(zip(kc[r[starts]].tolist(), map(items.__getitem__, map(slice, starts, cut + [len(items)]))))
 
     def _pack(self, det, keep, r, row0, run0, run1) -> list:
         """(position, features, run bounds, gravity) of each kept detection, in order."""
