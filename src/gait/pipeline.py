@@ -613,7 +613,9 @@ class StreamAnalyzer:
         n2 = span[:, 0] * span[:, 0]
         n2 += span[:, 1] * span[:, 1]
         n2 += span[:, 2] * span[:, 2]
-        q = np.rint(np.sqrt(n2) * 65536.0).astype(np.int64)
+        with np.errstate(invalid="ignore"):  # (NaN between non-consecutive full frames: no
+            # row covers those samples, and wrapped integer sums cancel exactly around them)
+            q = np.rint(np.sqrt(n2) * 65536.0).astype(np.int64)
         c1 = np.zeros(len(q) + 1, dtype=np.int64)
         np.cumsum(q, out=c1[1:])
         c2 = np.zeros(len(q) + 1, dtype=np.int64)
