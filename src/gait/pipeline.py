@@ -580,18 +580,26 @@ class StreamAnalyzer:
         E = self._E
         det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H + E))
         out: dict[int, Any] = dict.fromkeys(ks.tolist(), ())  # (an empty tuple: a frame without reports)
-        calm = None
+        keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H + E)
+        recent = None
         if self._Lr:
-            calm = self._calm_rows(span, None if rows is win else ks - k0)
-            if calm is not None:
-                self._recent_rows(ks, rows, calm, out)
+            # frames that found no step of their own after livelier gait: their recent part
+            # alone (_calm_rows, _recent_rows)
+            found = np.zeros(len(ks), dtype=bool)
+            found[det.row[keep]] = True
+            cand = np.flatnonzero(~found)
+            if cand.size:
+                idx = cand if rows is win else (ks - k0)[cand]
+                calm = self._calm_rows(span, idx)
+                if calm is not None:
+                    recent = cand[calm]
+                    self._recent_rows(ks, rows, recent, out)
         if det.row.size == 0:
             return out
-        keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H + E)
         if det.virtual is not None and self.params.gapfill_back_s > 0:
             keep |= det.virtual & (det.ic_pos >= B - E - self.params.gapfill_back_s * self.fa_hz) & (det.ic_pos < B)
-        if calm is not None:  # (those frames' steps come from their recent part)
-            keep &= ~np.isin(det.row, calm)
+        if recent is not None:  # (those frames' steps come from their recent part)
+            keep &= ~np.isin(det.row, recent)
         r = det.row[keep]
         if r.size == 0:
             return out
@@ -610,28 +618,32 @@ class StreamAnalyzer:
         The norms are summed in fixed point (2^-16 m/s^2; integer sums are exact), so every
         figure of a row depends only on its own samples, not on the batch."""
         H, L, Lr = self._H, self._B + self._H + self._A, self._Lr
-        n2 = span[:, 0] * span[:, 0]
-        n2 += span[:, 1] * span[:, 1]
-        n2 += span[:, 2] * span[:, 2]
+        n = span[:, 0] * span[:, 0]  # (elementwise: the same figure per sample in any batch)
+        n += span[:, 1] * span[:, 1]
+        n += span[:, 2] * span[:, 2]
+        np.sqrt(n, out=n)
+        n *= 65536.0
+        Q = np.empty((len(n) + 1, 2), dtype=np.int64)  # cumulative sums of q and q^2 (exact)
+        Q[0] = 0
         with np.errstate(invalid="ignore"):  # (NaN between non-consecutive full frames: no
             # row covers those samples, and wrapped integer sums cancel exactly around them)
-            q = np.rint(np.sqrt(n2) * 65536.0).astype(np.int64)
-        c1 = np.zeros(len(q) + 1, dtype=np.int64)
-        np.cumsum(q, out=c1[1:])
-        c2 = np.zeros(len(q) + 1, dtype=np.int64)
-        np.cumsum(q * q, out=c2[1:])  # (may wrap; a row's difference is exact up to ~400 g)
-        s0 = np.arange(0, len(q) - L + 1, H)
+            Q[1:, 0] = np.rint(n, out=n)
+        np.multiply(Q[1:, 0], Q[1:, 0], out=Q[1:, 1])  # (may wrap; a row's sum is exact to ~400 g)
+        np.cumsum(Q[1:], axis=0, out=Q[1:])
+        s0 = np.arange(0, len(n) - L + 1, H)
         if sel is not None:
             s0 = s0[sel]
         Lo = L - Lr
-        s1, s2, s3 = s0 + Lo, s0 + L, s0
-        m_o = (c1[s1] - c1[s3]) / (Lo * 65536.0)
-        m_n = (c1[s2] - c1[s1]) / (Lr * 65536.0)
-        var_o = (c2[s1] - c2[s3]) / (Lo * 65536.0 ** 2) - m_o * m_o
-        var_n = (c2[s2] - c2[s1]) / (Lr * 65536.0 ** 2) - m_n * m_n
+        a = Q[s0 + Lo]
+        old = (a - Q[s0]).astype(float)  # (R, 2): sums over the first Lo samples
+        new = (Q[s0 + L] - a).astype(float)  # over the last Lr
+        old *= 1.0 / Lo
+        new *= 1.0 / Lr
+        var_o = old[:, 1] - old[:, 0] * old[:, 0]  # (in 2^-32 m^2/s^4)
+        var_n = new[:, 1] - new[:, 0] * new[:, 0]
         p = self.params
         calm = np.flatnonzero((var_o > p.recent_calm_ratio ** 2 * var_n)
-                              & (var_n >= p.recent_min_sd_m_s2 ** 2))
+                              & (var_n >= (p.recent_min_sd_m_s2 * 65536.0) ** 2))
         return calm if calm.size else None
 
     def _recent_rows(self, ks: np.ndarray, rows: np.ndarray, calm: np.ndarray, out: dict) -> None:
