@@ -578,22 +578,25 @@ class StreamAnalyzer:
         # (the full frames need not be consecutive: gaps)
         rows = win if k1 - k0 == len(ks) - 1 else win[ks - k0]  # (R, L, 3); detect_rows copies
         E = self._E
-        det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H + E))
+        det = detect_rows(rows, fs_hz=self.fa_hz, params=self.params, own=(B - E, B + H + E),
+                          split=L - self._Lr if self._Lr else 0)
         out: dict[int, Any] = dict.fromkeys(ks.tolist(), ())  # (an empty tuple: a frame without reports)
         keep = (det.ic_pos >= B - E) & (det.ic_pos < B + H + E)
         recent = None
         if self._Lr:
-            # frames that found no step of their own after livelier gait: their recent part
-            # alone (_calm_rows, _recent_rows)
+            # frames that found no step of their own after livelier gait (the variance of the
+            # vertical acceleration before the last _Lr samples vs over them): their recent
+            # part alone (_recent_rows)
             found = np.zeros(len(ks), dtype=bool)
             found[det.row[keep]] = True
-            cand = np.flatnonzero(~found)
-            if cand.size:
-                idx = cand if rows is win else (ks - k0)[cand]
-                calm = self._calm_rows(span, idx)
-                if calm is not None:
-                    recent = cand[calm]
-                    self._recent_rows(ks, rows, recent, out)
+            p = self.params
+            vb, va = det.var_before, det.var_after
+            recent = np.flatnonzero(~found & (vb > p.recent_calm_ratio ** 2 * va)
+                                    & (va >= p.recent_min_sd_m_s2 ** 2))
+            if recent.size:
+                self._recent_rows(ks, rows, recent, out)
+            else:
+                recent = None
         if det.row.size == 0:
             return out
         if det.virtual is not None and self.params.gapfill_back_s > 0:
@@ -610,41 +613,6 @@ class StreamAnalyzer:
         starts = [0] + cut
         out.update(zip(ks[r[starts]].tolist(), map(items.__getitem__, map(slice, starts, cut + [len(items)]))))
         return out
-
-    def _calm_rows(self, span: np.ndarray, sel: np.ndarray | None) -> np.ndarray | None:
-        """Rows (indices into the frames of ``span``, a row every ``_H`` samples, or into
-        ``sel`` of them) whose context was much livelier before their last ``_Lr`` samples
-        (``recent_calm_ratio``) while those still move (``recent_min_sd_m_s2``), or None.
-        The norms are summed in fixed point (2^-16 m/s^2; integer sums are exact), so every
-        figure of a row depends only on its own samples, not on the batch."""
-        H, L, Lr = self._H, self._B + self._H + self._A, self._Lr
-        n = span[:, 0] * span[:, 0]  # (elementwise: the same figure per sample in any batch)
-        n += span[:, 1] * span[:, 1]
-        n += span[:, 2] * span[:, 2]
-        np.sqrt(n, out=n)
-        n *= 65536.0
-        Q = np.empty((len(n) + 1, 2), dtype=np.int64)  # cumulative sums of q and q^2 (exact)
-        Q[0] = 0
-        with np.errstate(invalid="ignore"):  # (NaN between non-consecutive full frames: no
-            # row covers those samples, and wrapped integer sums cancel exactly around them)
-            Q[1:, 0] = np.rint(n, out=n)
-        np.multiply(Q[1:, 0], Q[1:, 0], out=Q[1:, 1])  # (may wrap; a row's sum is exact to ~400 g)
-        np.cumsum(Q[1:], axis=0, out=Q[1:])
-        s0 = np.arange(0, len(n) - L + 1, H)
-        if sel is not None:
-            s0 = s0[sel]
-        Lo = L - Lr
-        a = Q[s0 + Lo]
-        old = (a - Q[s0]).astype(float)  # (R, 2): sums over the first Lo samples
-        new = (Q[s0 + L] - a).astype(float)  # over the last Lr
-        old *= 1.0 / Lo
-        new *= 1.0 / Lr
-        var_o = old[:, 1] - old[:, 0] * old[:, 0]  # (in 2^-32 m^2/s^4)
-        var_n = new[:, 1] - new[:, 0] * new[:, 0]
-        p = self.params
-        calm = np.flatnonzero((var_o > p.recent_calm_ratio ** 2 * var_n)
-                              & (var_n >= (p.recent_min_sd_m_s2 * 65536.0) ** 2))
-        return calm if calm.size else None
 
     def _recent_rows(self, ks: np.ndarray, rows: np.ndarray, calm: np.ndarray, out: dict) -> None:
         """The reports of the frames ``ks[calm]`` from rows of their last ``_Lr`` samples."""

@@ -29,14 +29,13 @@ class AnalysisParams:
     #: lookahead_s then wait for those samples: up to 3 s more latency than latency_bound_s for
     #: a stream or gap that starts in motion. 0: the row ends where the frame's context does.
     run_start_full_row: int = 0
-    #: A frame whose context was much livelier before its recent part (a run that has just
-    #: turned into a walk) is analysed from its recent part alone: when the standard deviation
-    #: of the acceleration norm over the context's first lookback_s + hop_s + lookahead_s -
-    #: recent_window_s exceeds recent_calm_ratio times that over its last recent_window_s, the
-    #: frame's steps come from a row of its last recent_window_s (step period and peak
-    #: threshold of the slower gait, not of the run before it), provided the acceleration norm
-    #: still varies by at least recent_min_sd_m_s2 there (gait, not a stop: a stop keeps the
-    #: full row). 0 turns this off.
+    #: A frame that found no step of its own after livelier gait (a run that has just turned
+    #: into a walk) is analysed from its recent part alone: when the standard deviation of the
+    #: vertical acceleration over the context's first lookback_s + hop_s + lookahead_s -
+    #: recent_window_s exceeds recent_calm_ratio times that over its last recent_window_s, and
+    #: the latter is still at least recent_min_sd_m_s2 (gait, not a stop), the frame's steps
+    #: come from a row of its last recent_window_s (step period and peak threshold of the
+    #: slower gait, not of the run before it). 0 turns this off.
     recent_calm_ratio: float = 3.0
     recent_window_s: float = 2.5
     recent_min_sd_m_s2: float = 0.2

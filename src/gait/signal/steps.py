@@ -87,6 +87,10 @@ class RowDetections:
     g_m_s2: np.ndarray  #: (R,)
     #: (K,) bool: inferred from the rhythm (step 3b), not from a hump of its own; None = none.
     virtual: np.ndarray | None = None
+    #: (R,) variance of the vertical acceleration over the first ``split`` samples of each row
+    #: and over the rest (m^2/s^4), when detect_rows was given ``split``; else None.
+    var_before: np.ndarray | None = None
+    var_after: np.ndarray | None = None
 
 
 def _lowpass_gain(f: np.ndarray, fc: np.ndarray | float) -> np.ndarray:
@@ -267,8 +271,16 @@ def _fill_gaps(rr: np.ndarray, ii: np.ndarray, hgt: np.ndarray, period_n: np.nda
             np.concatenate([virtual, np.ones(pos.size, dtype=bool)])[order])
 
 
+def _part_var(x: np.ndarray) -> np.ndarray:
+    """Variance of each row of ``x`` (R, n): row-wise sums, so each figure depends only on
+    its row."""
+    n = x.shape[1]
+    m = np.add.reduce(x, axis=1) / n
+    return np.add.reduce(x * x, axis=1) / n - m * m
+
+
 def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
-                own: tuple[int, int] | None = None) -> RowDetections:
+                own: tuple[int, int] | None = None, split: int = 0) -> RowDetections:
     """Detect steps in R windows of L samples.
 
     Parameters
@@ -282,6 +294,9 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         The part of every row whose steps the caller keeps (samples ``own[0]:own[1]``). Humps
         too far from it to give an initial contact inside it are dropped early (a speed-up that
         does not change the steps of that region). Default: the whole row.
+    split : int, optional
+        When > 0, also the variance of each row's vertical acceleration before and after this
+        sample (``var_before``, ``var_after``; each figure from the row's own samples).
 
     Returns
     -------
@@ -294,6 +309,9 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         _settle_heap()
     nfft = sfft.next_fast_len(2 * L, real=True)
     a, g_mean, g_hat_all, g_norm_all, v = _gravity_vertical_axes(acc_m_s2)  # a: (R, 3, L)
+    extra = {}
+    if 0 < split < L:
+        extra = dict(zip(("var_before", "var_after"), (_part_var(v[:, :split]), _part_var(v[:, split:]))))
     period_all = np.full(R_all, 1.0 / params.default_step_hz)
     rhythm_all = np.zeros(R_all)
     # Rows too quiet to hold a step (vertical range below twice the smallest hump) are skipped.
@@ -301,7 +319,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     empty = np.zeros(0)
     if moving.size == 0:
         return RowDetections(np.zeros(0, int), empty, empty, empty, empty, period_all, rhythm_all,
-                             g_hat_all, g_norm_all)
+                             g_hat_all, g_norm_all, **extra)
     if moving.size < R_all:
         v, a, g_mean = v[moving], a[moving], g_mean[moving]
         if params.jerk_stride_notch <= 0:
@@ -347,7 +365,8 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         pk[~has_rhythm] = False  # no steps without a rhythm (gestures, noise)
     at = np.flatnonzero(pf)  # (much cheaper than the 2-D np.nonzero)
     if at.size == 0:
-        return RowDetections(at, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all, g_norm_all)
+        return RowDetections(at, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all, g_norm_all,
+                             **extra)
     rr = at // L
     ii = at - rr * L
     hgt = sf[at]
@@ -378,7 +397,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
             rr, ii, hgt, virtual = rr[near], ii[near], hgt[near], virtual[near]
         if rr.size == 0:
             return RowDetections(rr, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all,
-                                 g_norm_all)
+                                 g_norm_all, **extra)
     at = rr * L + ii  # (flat gathers: much cheaper than s[rr, i])
     peak_pos = ii + _parabolic(sf[at - (ii > 0)], hgt, sf[at + (ii < L - 1)])
     if virtual.any():
@@ -496,6 +515,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         g_hat=g_hat_all,
         g_m_s2=g_norm_all,
         virtual=virtual,
+        **extra,
     )
 
 
