@@ -420,7 +420,13 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         # Jerk in the frequency domain, for the rows that hold a hump: derivative of Gaussian
         # times notches at the odd harmonics of the stride frequency (their left/right
         # alternating component would shift the jerk maximum of every other step).
-        ur, inv = np.unique(rr, return_inverse=True)
+        # rows holding a hump and each hump's index among them (rr is sorted: as np.unique's
+        # return_inverse, without its sort)
+        new = np.empty(rr.size, dtype=bool)
+        new[:1] = True
+        np.not_equal(rr[1:], rr[:-1], out=new[1:])
+        ur = rr[new]
+        inv = np.cumsum(new) - 1
         w = 2.0 * np.pi * f
         dog = (w * np.exp(-0.5 * (w * sigma_s) ** 2)).astype(FFT_DTYPE)  # |derivative of Gaussian|
         x = f.astype(FFT_DTYPE)[None, :] * period[ur].astype(FFT_DTYPE)[:, None] - FFT_DTYPE(0.5)
@@ -498,7 +504,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
 
     # Lowest vertical acceleration in the 0.25 s before the IC (flight phase when running).
     wv = max(2, int(round(0.25 * fs_hz)))
-    icn = np.clip(np.round(ic_pos).astype(int), 0, L - 1)
+    icn = np.minimum(np.maximum(np.round(ic_pos).astype(int), 0), L - 1)
     vpos = icn[:, None] - np.arange(wv)[None, :]
     # (v is C-contiguous; vpos <= L - 1.) Positions before the row read its first sample, which
     # such a window holds anyway (it runs down to 0): the minimum is that of the window's part
