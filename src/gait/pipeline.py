@@ -21,6 +21,13 @@ window (the start of the stream, after a gap) gets the same only with ``run_star
 (default 0): the frame then waits for those samples, which delays the first steps of a run that
 starts in motion by up to ``lookback_s`` (see :attr:`StreamAnalyzer.latency_bound_s`).
 
+**After livelier gait.** A full frame that found no step of its own, whose vertical
+acceleration varied more than ``recent_calm_ratio`` times as much (standard deviation) before
+its last ``recent_window_s`` as over them while those still move, is analysed again from a row
+of its last ``recent_window_s`` only: a walk right after a run gets its own step period and
+peak threshold instead of the run's. The test uses only the frame's own samples, so results
+stay independent of chunking; no latency is added.
+
 **Stages per step.** detector (:mod:`gait.signal.steps`) -> direction stage (the seam,
 :mod:`gait.signal.stages`) -> bouts (:mod:`gait.signal.bouts`). Steps are released once they
 belong to a bout (the first ``bout_min_steps - 1`` steps of a walk wait for the bout to be
