@@ -88,7 +88,8 @@ class RowDetections:
     #: (K,) bool: inferred from the rhythm (step 3b), not from a hump of its own; None = none.
     virtual: np.ndarray | None = None
     #: (R,) variance of the vertical acceleration over the first ``split`` samples of each row
-    #: and over the rest (m^2/s^4), when detect_rows was given ``split``; else None.
+    #: and over the rest (m^2/s^4), when detect_rows was given ``split``, for the rows without
+    #: a detection in the own region (0 for the others); else None.
     var_before: np.ndarray | None = None
     var_after: np.ndarray | None = None
 
@@ -271,12 +272,18 @@ def _fill_gaps(rr: np.ndarray, ii: np.ndarray, hgt: np.ndarray, period_n: np.nda
             np.concatenate([virtual, np.ones(pos.size, dtype=bool)])[order])
 
 
-def _part_var(x: np.ndarray) -> np.ndarray:
-    """Variance of each row of ``x`` (R, n): row-wise sums, so each figure depends only on
-    its row."""
-    n = x.shape[1]
-    m = np.add.reduce(x, axis=1) / n
-    return np.add.reduce(x * x, axis=1) / n - m * m
+def _split_var(v: np.ndarray, split: int) -> tuple[np.ndarray, np.ndarray]:
+    """Variance of each row of ``v`` (R, L) over samples ``[0, split)`` and ``[split, L)``:
+    sequential row-wise sums (``reduceat``), so each figure depends only on its row."""
+    L = v.shape[1]
+    idx = [0, split]
+    s1 = np.add.reduceat(v, idx, axis=1)
+    s2 = np.add.reduceat(v * v, idx, axis=1)
+    n = np.array([split, L - split], dtype=float)
+    s1 /= n
+    s2 /= n
+    s2 -= s1 * s1
+    return s2[:, 0], s2[:, 1]
 
 
 def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
@@ -295,8 +302,9 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         too far from it to give an initial contact inside it are dropped early (a speed-up that
         does not change the steps of that region). Default: the whole row.
     split : int, optional
-        When > 0, also the variance of each row's vertical acceleration before and after this
-        sample (``var_before``, ``var_after``; each figure from the row's own samples).
+        When > 0, also the variance of the vertical acceleration before and after this sample
+        of each row without a detection in the own region (``var_before``, ``var_after``; each
+        figure from the row's own samples).
 
     Returns
     -------
@@ -309,9 +317,19 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
         _settle_heap()
     nfft = sfft.next_fast_len(2 * L, real=True)
     a, g_mean, g_hat_all, g_norm_all, v = _gravity_vertical_axes(acc_m_s2)  # a: (R, 3, L)
-    extra = {}
-    if 0 < split < L:
-        extra = dict(zip(("var_before", "var_after"), (_part_var(v[:, :split]), _part_var(v[:, split:]))))
+    v_all = v
+
+    def split_vars(found: np.ndarray | None) -> dict:
+        # var_before / var_after of the rows without a detection in the own region (the
+        # others get 0: the caller uses them only for rows that found no step)
+        if not 0 < split < L:
+            return {}
+        vb, va = np.zeros(R_all), np.zeros(R_all)
+        sel = np.arange(R_all) if found is None else np.flatnonzero(~found)
+        if sel.size:
+            vb[sel], va[sel] = _split_var(v_all[sel], split)
+        return {"var_before": vb, "var_after": va}
+
     period_all = np.full(R_all, 1.0 / params.default_step_hz)
     rhythm_all = np.zeros(R_all)
     # Rows too quiet to hold a step (vertical range below twice the smallest hump) are skipped.
@@ -319,7 +337,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     empty = np.zeros(0)
     if moving.size == 0:
         return RowDetections(np.zeros(0, int), empty, empty, empty, empty, period_all, rhythm_all,
-                             g_hat_all, g_norm_all, **extra)
+                             g_hat_all, g_norm_all, **split_vars(None))
     if moving.size < R_all:
         v, a, g_mean = v[moving], a[moving], g_mean[moving]
         if params.jerk_stride_notch <= 0:
@@ -366,7 +384,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     at = np.flatnonzero(pf)  # (much cheaper than the 2-D np.nonzero)
     if at.size == 0:
         return RowDetections(at, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all, g_norm_all,
-                             **extra)
+                             **split_vars(None))
     rr = at // L
     ii = at - rr * L
     hgt = sf[at]
@@ -397,7 +415,7 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
             rr, ii, hgt, virtual = rr[near], ii[near], hgt[near], virtual[near]
         if rr.size == 0:
             return RowDetections(rr, empty, empty, empty, empty, period_all, rhythm_all, g_hat_all,
-                                 g_norm_all, **extra)
+                                 g_norm_all, **split_vars(None))
     at = rr * L + ii  # (flat gathers: much cheaper than s[rr, i])
     peak_pos = ii + _parabolic(sf[at - (ii > 0)], hgt, sf[at + (ii < L - 1)])
     if virtual.any():
@@ -510,6 +528,12 @@ def detect_rows(acc_m_s2: np.ndarray, *, fs_hz: float, params: AnalysisParams,
     # such a window holds anyway (it runs down to 0): the minimum is that of the window's part
     # inside the row.
     vmin = v.ravel()[(rr * L)[:, None] + np.maximum(vpos, 0)].min(axis=1)
+    extra = {}
+    if 0 < split < L:
+        o0, o1 = own if own is not None else (0, L)
+        found = np.zeros(R_all, dtype=bool)
+        found[moving[rr][(ic_pos >= o0) & (ic_pos < o1)]] = True
+        extra = split_vars(found)
     return RowDetections(
         row=moving[rr],
         peak_pos=peak_pos,
