@@ -230,23 +230,30 @@ def test_result_json_round_trip():
 
 
 # ------------------------------------------------------------------ labeled dev data (regression)
+def _dev(shared_data, name: str):
+    """A labelled dev recording (``name`` relative to dev/, without .csv) and its labels;
+    skips when the file is missing."""
+    import json
+
+    from gait.io import read_recording
+
+    p = shared_data / "dev" / f"{name}.csv"
+    if not p.exists():
+        pytest.skip(f"{p} missing")
+    return read_recording(p), json.loads(p.with_name(p.stem + ".labels.json").read_text())
+
+
 @pytest.mark.shared_data
 def test_dev_walks_and_runs_regression(shared_data):
     """A few labeled dev recordings: F1 at +-0.25 s and timing stay where the benchmark put them."""
-    import json
-
     from gait import evaluation as ev
-    from gait.io import read_recording
 
     names = ["sessions/session_01", "mocap_bn2/bn2_walk_normal_001", "mocap_bn2/bn2_run_normal_021",
              "mocap_bn1/bn1_walk-back_active_001"]
     total = ev.ICScore(tol_s=0.25)
     for name in names:
-        p = shared_data / "dev" / f"{name}.csv"
-        if not p.exists():
-            pytest.skip(f"{p} missing")
-        labels = json.loads(p.with_name(p.stem + ".labels.json").read_text())
-        res = analyze(read_recording(p), direction_stage=UnknownDirection())
+        rec, labels = _dev(shared_data, name)
+        res = analyze(rec, direction_stage=UnknownDirection())
         total = total + ev.score_recording(labels, res.step_times_s).ic[0.25]
     assert total.f1 >= 0.95
     assert total.mean_abs_err_ms <= 50
@@ -401,16 +408,9 @@ def test_dev_backward_walks_timed_by_the_forward_minimum(shared_data):
     """Backward walking on the dev data (the acted "proud" take puts the jerk maximum up to
     0.3 s late): with a known mount the backward contacts come from the forward acceleration's
     minimum: 13 of 16 within 0.1 s of the reference (5 with the constant lag alone)."""
-    import json
-
     from gait import evaluation as ev
-    from gait.io import read_recording
 
-    p = shared_data / "dev" / "mocap_bn1" / "bn1_walk-back_proud_001.csv"
-    if not p.exists():
-        pytest.skip(f"{p} missing")
-    labels = json.loads(p.with_name(p.stem + ".labels.json").read_text())
-    rec = read_recording(p)
+    rec, labels = _dev(shared_data, "mocap_bn1/bn1_walk-back_proud_001")
     scores = {}
     for refine in (1, 0):
         res = analyze(rec, mount="x=forward,y=left,z=up", params={"back_ic_refine": refine})
@@ -512,21 +512,15 @@ def test_dev_proud_backward_walk_steps_found(shared_data):
     """session_06's acted "proud" backward piece (19.9-25.6 s): the vertical marks two steps
     too weakly and the window that sees the humps on both sides comes after them; the
     inferred steps are reported late, in order, and every contact is found."""
-    import json
-
     from gait.evaluation import match_ics
-    from gait.io import read_recording
 
-    p = shared_data / "dev" / "sessions" / "session_06.csv"
-    if not p.exists():
-        pytest.skip(f"{p} missing")
-    labels = json.loads(p.with_name(p.stem + ".labels.json").read_text())
+    rec, labels = _dev(shared_data, "sessions/session_06")
     ref = np.asarray(labels["initial_contacts_s"])
     ref = ref[(ref > 19.9) & (ref < 25.6)]
-    t = analyze(read_recording(p)).step_times_s
+    t = analyze(rec).step_times_s
     assert np.all(np.diff(t) > 0)
     assert len(match_ics(ref, t, tol_s=0.25)) == ref.size
-    off = analyze(read_recording(p), params={"gapfill_back_s": 0.0}).step_times_s
+    off = analyze(rec, params={"gapfill_back_s": 0.0}).step_times_s
     assert len(match_ics(ref, off, tol_s=0.25)) < ref.size
 
 
@@ -699,18 +693,11 @@ def test_a_walk_right_after_a_run_is_detected_from_its_recent_samples():
 def test_dev_slow_walk_after_a_run_found(shared_data):
     """session_06: the slow walk from 9.3 s follows a run; its contacts at 10.07, 10.74 and
     11.54 s were missed (2.1 s of labelled walking without a step); now found within 0.11 s."""
-    import json
-
     from gait.evaluation import match_ics
-    from gait.io import read_recording
 
-    p = shared_data / "dev" / "sessions" / "session_06.csv"
-    if not p.exists():
-        pytest.skip(f"{p} missing")
-    labels = json.loads(p.with_name(p.stem + ".labels.json").read_text())
+    rec, labels = _dev(shared_data, "sessions/session_06")
     ref = np.asarray(labels["initial_contacts_s"])
     ref = ref[(ref > 9.5) & (ref < 12.0)]
-    rec = read_recording(p)
     assert len(match_ics(ref, analyze(rec).step_times_s, tol_s=0.15)) == ref.size == 3
     off = analyze(rec, params={"recent_calm_ratio": 0.0}).step_times_s
     assert len(match_ics(ref, off, tol_s=0.25)) == 0
