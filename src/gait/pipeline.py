@@ -610,16 +610,22 @@ class StreamAnalyzer:
             keep |= det.virtual & (det.ic_pos >= B - E - self.params.gapfill_back_s * self.fa_hz) & (det.ic_pos < B)
         if recent is not None:  # (those frames' steps come from their recent part)
             keep &= ~np.isin(det.row, recent)
+        self._put_reports(out, ks, det, keep, 0, L)
+        return out
+
+    def _put_reports(self, out: dict, ks: np.ndarray, det, keep: np.ndarray, off: int,
+                     length: int) -> None:
+        """``out[k]``: the kept detections of the frames ``ks`` (one row each, in order),
+        from rows that start ``off`` samples into the frames' context and are ``length`` long."""
         r = det.row[keep]
         if r.size == 0:
-            return out
-        c = ks[r] * H - B  # first block of each detection's row
-        items = self._pack(det, keep, r, c, c, c + L)
+            return
+        c = ks[r] * self._H - self._B + off  # first block of each detection's row
+        items = self._pack(det, keep, r, c, c, c + length)
         # the reports of a row are consecutive (rows ascending): one slice per row, in C
         cut = (np.flatnonzero(np.diff(r)) + 1).tolist()
         starts = [0] + cut
         out.update(zip(ks[r[starts]].tolist(), map(items.__getitem__, map(slice, starts, cut + [len(items)]))))
-        return out
 
     def _recent_rows(self, ks: np.ndarray, rows: np.ndarray, calm: np.ndarray, out: dict) -> None:
         """The reports of the frames ``ks[calm]`` from rows of their last ``_Lr`` samples."""
@@ -628,18 +634,8 @@ class StreamAnalyzer:
         off = L - Lr  # the recent row starts this many samples into the full one
         lo, hi = B - E - off, B + H + E - off
         det = detect_rows(rows[calm, off:], fs_hz=self.fa_hz, params=self.params, own=(lo, hi))
-        if det.row.size == 0:
-            return
-        keep = (det.ic_pos >= lo) & (det.ic_pos < hi)
-        r = det.row[keep]
-        if r.size == 0:
-            return
-        kc = ks[calm]
-        c = kc[r] * H - B + off  # first block of each detection's recent row
-        items = self._pack(det, keep, r, c, c, c + Lr)
-        cut = (np.flatnonzero(np.diff(r)) + 1).tolist()
-        starts = [0] + cut
-        out.update(zip(kc[r[starts]].tolist(), map(items.__getitem__, map(slice, starts, cut + [len(items)]))))
+        if det.row.size:
+            self._put_reports(out, ks[calm], det, (det.ic_pos >= lo) & (det.ic_pos < hi), off, Lr)
 
     def _pack(self, det, keep, r, row0, run0, run1) -> list:
         """(position, features, run bounds, gravity) of each kept detection, in order."""
