@@ -54,6 +54,15 @@ def run_once(variant: str, args: list[str], src: Path = ROOT / "src", ok_codes=(
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def best_pair(cmd: list[str], reps: int, src: Path, ok_codes=(0,)) -> tuple[float, float]:
+    """(CPU with direction, without): the best of ``reps`` alternating runs of each."""
+    best = {"default": float("inf"), "none": float("inf")}
+    for _ in range(reps):
+        for variant in best:
+            best[variant] = min(best[variant], run_once(variant, cmd, src, ok_codes))
+    return best["default"], best["none"]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("files", nargs="+", type=Path)
@@ -66,16 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", action="store_true",
                     help="time one 'gait batch -j 1' over all the paths instead")
     args = ap.parse_args(argv)
+    mount = ["--mount", args.mount] if args.mount else []
     if args.batch:
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = ["batch", *map(str, args.files), "-o", tmp, "-j", "1", "--force", "-q", *args.arg]
-            if args.mount:
-                cmd += ["--mount", args.mount]
-            best = {"default": float("inf"), "none": float("inf")}
-            for _ in range(args.reps):
-                for variant in ("default", "none"):
-                    best[variant] = min(best[variant], run_once(variant, cmd, args.src, ok_codes=(0, 1)))
-        w, n = best["default"], best["none"]
+            cmd = ["batch", *map(str, args.files), "-o", tmp, "-j", "1", "--force", "-q", *args.arg, *mount]
+            w, n = best_pair(cmd, args.reps, args.src, ok_codes=(0, 1))
         print(f"gait batch -j 1 over {' '.join(map(str, args.files))}: CPU with direction {w:.2f} s, "
               f"without {n:.2f} s: direction adds {100 * (w - n) / n:+.1f} % "
               f"(best of {args.reps} alternating runs)")
@@ -84,14 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|")
     tot_w = tot_n = 0.0
     for f in args.files:
-        cmd = ["analyze", str(f), "--format", "json", *args.arg]
-        if args.mount:
-            cmd += ["--mount", args.mount]
-        best = {"default": float("inf"), "none": float("inf")}
-        for _ in range(args.reps):
-            for variant in ("default", "none"):
-                best[variant] = min(best[variant], run_once(variant, cmd, args.src))
-        w, n = best["default"], best["none"]
+        w, n = best_pair(["analyze", str(f), "--format", "json", *args.arg, *mount], args.reps, args.src)
         tot_w += w
         tot_n += n
         print(f"| {f.name} | {w:.3f} | {n:.3f} | {100 * (w - n) / n:+.1f} % |")
